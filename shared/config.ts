@@ -6,7 +6,9 @@ import { z } from "zod";
  * malformed setting fails at start-up with its name.
  */
 
-const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a GUID");
+const guid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a GUID");
 const url = z.url({ protocol: /^https?$/ });
 const optionalText = z
   .string()
@@ -39,7 +41,10 @@ export const settingsSchema = z
     AUTH_TENANT_ID: guid,
     AUTH_CLIENT_ID: guid,
     AUTH_APP_ID_URI: optionalText,
-    AUTH_REQUIRED_SCOPE: z.string().regex(/^[\w.-]+$/, "one scope name").default("Process.ReadWrite"),
+    AUTH_REQUIRED_SCOPE: z
+      .string()
+      .regex(/^[\w.-]+$/, "one scope name")
+      .default("Process.ReadWrite"),
     AUTH_ADMIN_ROLE: z.string().min(1).default("Process.Admin"),
     AUTH_SHARE_ROLE: z.string().min(1).default("Process.Share.All"),
     AUTH_AUTHORITY_HOST: url.default("https://login.microsoftonline.com"),
@@ -65,7 +70,10 @@ export const settingsSchema = z
     GRAPH_API_SERVICE_PRINCIPAL_ID: guid.optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.Storage === undefined && (s.Storage__tableServiceUri === undefined || s.Storage__queueServiceUri === undefined)) {
+    if (
+      s.Storage === undefined &&
+      (s.Storage__tableServiceUri === undefined || s.Storage__queueServiceUri === undefined)
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["Storage"],
@@ -80,7 +88,11 @@ export const settingsSchema = z
       });
     }
     if ((s.AUTH_ISSUER === undefined) !== (s.AUTH_JWKS_URI === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URI"], message: "AUTH_ISSUER and AUTH_JWKS_URI go together" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_JWKS_URI"],
+        message: "AUTH_ISSUER and AUTH_JWKS_URI go together",
+      });
     }
   });
 
@@ -145,7 +157,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "settings"}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "settings"}: ${issue.message}`),
+    );
   }
   const s = parsed.data;
   const authority = s.AUTH_AUTHORITY_HOST.replace(/\/+$/, "");
@@ -159,7 +173,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     auth: {
       tenantId: s.AUTH_TENANT_ID.toLowerCase(),
-      audiences: [s.AUTH_CLIENT_ID.toLowerCase(), s.AUTH_APP_ID_URI ?? `api://${s.AUTH_CLIENT_ID.toLowerCase()}`],
+      audiences: [
+        s.AUTH_CLIENT_ID.toLowerCase(),
+        s.AUTH_APP_ID_URI ?? `api://${s.AUTH_CLIENT_ID.toLowerCase()}`,
+      ],
       requiredScope: s.AUTH_REQUIRED_SCOPE,
       adminRole: s.AUTH_ADMIN_ROLE,
       shareRole: s.AUTH_SHARE_ROLE,

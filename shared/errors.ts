@@ -38,7 +38,13 @@ export abstract class AppError extends Error {
   }
 
   toProblem(): ProblemDetails {
-    return { type: "about:blank", title: this.title, status: this.status, code: this.code, detail: this.message };
+    return {
+      type: "about:blank",
+      title: this.title,
+      status: this.status,
+      code: this.code,
+      detail: this.message,
+    };
   }
 }
 

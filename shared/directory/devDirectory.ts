@@ -27,7 +27,9 @@ export type DevUser = DevDirectoryData["users"][number];
 
 /** The bundled dev directory (alice, bob, carol, dave, erin, ...), or a JSON file of the same shape. */
 export function readDevDirectory(file?: string | URL): DevDirectoryData {
-  return devDirectorySchema.parse(file === undefined ? bundledDirectory : JSON.parse(readFileSync(file, "utf8")));
+  return devDirectorySchema.parse(
+    file === undefined ? bundledDirectory : JSON.parse(readFileSync(file, "utf8")),
+  );
 }
 
 /** The directory port over a JSON file of users: what `npm start` and the tests resolve people against. */
@@ -82,7 +84,10 @@ export class DevDirectory implements Directory {
     const matches = this.data.users.filter(
       (user) =>
         user.accountEnabled &&
-        (user.displayName.toLowerCase().split(/\s+/).some((word) => word.startsWith(needle)) ||
+        (user.displayName
+          .toLowerCase()
+          .split(/\s+/)
+          .some((word) => word.startsWith(needle)) ||
           user.displayName.toLowerCase().startsWith(needle) ||
           user.email.toLowerCase().startsWith(needle)),
     );

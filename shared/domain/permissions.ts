@@ -1,10 +1,20 @@
-import { type Action, actions, type Caller, type EnvironmentRights, type GrantableRole, type ProcessKind, type Role } from "./model.js";
+import {
+  type Action,
+  actions,
+  type Caller,
+  type EnvironmentRights,
+  type GrantableRole,
+  type ProcessKind,
+  type Role,
+} from "./model.js";
 
 /**
  * Every access rule of the product, in one place. SPEC section 1: which roles each kind has,
  * which actions each role allows, and what the environment-level rights add.
  */
-export const permissionTable: Readonly<Record<ProcessKind, Readonly<Partial<Record<Role, readonly Action[]>>>>> = {
+export const permissionTable: Readonly<
+  Record<ProcessKind, Readonly<Partial<Record<Role, readonly Action[]>>>>
+> = {
   taskMining: {
     owner: [
       "read",
@@ -39,7 +49,16 @@ export const permissionTable: Readonly<Record<ProcessKind, Readonly<Partial<Reco
 /** What an environment-level right adds, per kind: admins own process mining, and may only share task mining. */
 const administratorActions: Readonly<Record<ProcessKind, readonly Action[]>> = {
   taskMining: ["share"],
-  processMining: ["read", "viewAnalytics", "update", "viewAccess", "share", "delete", "analyze", "editDataflow"],
+  processMining: [
+    "read",
+    "viewAnalytics",
+    "update",
+    "viewAccess",
+    "share",
+    "delete",
+    "analyze",
+    "editDataflow",
+  ],
 };
 const sharePrivilegeActions: readonly Action[] = ["share"];
 
@@ -55,7 +74,10 @@ export function isGrantableRole(kind: ProcessKind, role: Role): role is Grantabl
   return role !== "owner" && isRoleOfKind(kind, role);
 }
 
-export function environmentRights(caller: Caller, names: { adminRole: string; shareRole: string }): EnvironmentRights {
+export function environmentRights(
+  caller: Caller,
+  names: { adminRole: string; shareRole: string },
+): EnvironmentRights {
   return {
     isAdministrator: caller.appRoles.includes(names.adminRole),
     hasSharePrivilege: caller.appRoles.includes(names.shareRole),
@@ -71,8 +93,12 @@ export function allowedActions(kind: ProcessKind, role: Role | null, rights: Env
   return [...granted].sort((a, b) => actions.indexOf(a) - actions.indexOf(b));
 }
 
-
-export function can(kind: ProcessKind, role: Role | null, rights: EnvironmentRights, action: Action): boolean {
+export function can(
+  kind: ProcessKind,
+  role: Role | null,
+  rights: EnvironmentRights,
+  action: Action,
+): boolean {
   return allowedActions(kind, role, rights).includes(action);
 }
 

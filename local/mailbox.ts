@@ -1,0 +1,431 @@
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/**
+ * A local stand-in of the Azure Communication Services Email REST API, the one the real
+ * `@azure/communication-email` client calls: `POST {endpoint}/emails:send` and
+ * `GET {endpoint}/emails/operations/{operationId}`, HMAC-SHA256 signed with the access key of the
+ * connection string. It records what arrived, so that `GET /dev/mailbox` can list it.
+ * The client refuses an endpoint with a path (communication-common `assertValidEndpoint`), so the
+ * mail API is served at the origin's root: `endpoint=http://localhost:7071/;accesskey=...`.
+ * Local host and tests only; it never runs in Azure.
+ */
+
+/** The dev mailbox's access key (local.settings.sample.json); it protects nothing but local mail. */
+export const devMailboxAccessKey = "ZGV2LW1haWxib3gta2V5LW5vdC1hLXNlY3JldC0wMDAwMDA=";
+
+export interface MailboxAddress {
+  readonly address: string;
+  readonly displayName?: string;
+}
+
+export interface MailboxMessage {
+  readonly id: string;
+  readonly operationId: string;
+  readonly from: string;
+  readonly to: readonly MailboxAddress[];
+  readonly subject: string;
+  readonly plainText: string;
+  readonly html: string;
+  readonly receivedAt: string;
+}
+
+export interface MailboxRequestCounts {
+  /** Every request that reached the mail API (signed or not). */
+  readonly total: number;
+  readonly send: number;
+  readonly status: number;
+  /** Refused for a missing, wrong or stale signature or content hash. */
+  readonly unauthorized: number;
+}
+
+export interface DevMailboxOptions {
+  /** Base64 access key the client signs with. */
+  readonly accessKey?: string;
+  /** Where the mailbox's own list is served (`GET`/`DELETE`); the mail API is at the root. */
+  readonly basePath?: string;
+  /** Largest accepted `x-ms-date` skew, either way. */
+  readonly maxClockSkewSeconds?: number;
+  readonly now?: () => Date;
+}
+
+type OperationStatus = "Running" | "Succeeded" | "Failed";
+
+interface Operation {
+  readonly id: string;
+  status: OperationStatus;
+  /** Status polls still to answer `Running` before the operation ends. */
+  pollsBeforeDone: number;
+  readonly outcome: "Succeeded" | "Failed";
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly message?: MailboxMessage;
+}
+
+type ScriptedSendAnswer =
+  { readonly status: 429; readonly retryAfterSeconds: number } | { readonly status: 500 };
+
+/** The api-version the 1.1 client sends by default (models/parameters.js). */
+export const mailApiVersion = "2025-09-01";
+const maxBodyBytes = 1024 * 1024;
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class DevMailbox {
+  readonly basePath: string;
+  private readonly accessKey: Buffer;
+  private readonly maxClockSkewMs: number;
+  private readonly now: () => Date;
+  private readonly messages: MailboxMessage[] = [];
+  private readonly operations = new Map<string, Operation>();
+  private readonly scriptedSendAnswers: ScriptedSendAnswer[] = [];
+  private failingOperations = 0;
+  private runningPolls = 0;
+  private counts = { total: 0, send: 0, status: 0, unauthorized: 0 };
+
+  constructor(options: DevMailboxOptions = {}) {
+    this.accessKey = Buffer.from(options.accessKey ?? devMailboxAccessKey, "base64");
+    this.basePath = (options.basePath ?? "/dev/mailbox").replace(/\/+$/, "");
+    this.maxClockSkewMs = (options.maxClockSkewSeconds ?? 15 * 60) * 1000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The connection string a client uses to reach this mailbox at `origin` (e.g. `http://127.0.0.1:7071`). */
+  connectionStringFor(origin: string, accessKey = this.accessKey.toString("base64")): string {
+    return `endpoint=${new URL(origin).origin}/;accesskey=${accessKey}`;
+  }
+
+  /** What arrived, oldest first. */
+  list(): readonly MailboxMessage[] {
+    return [...this.messages];
+  }
+
+  clear(): void {
+    this.messages.length = 0;
+    this.operations.clear();
+  }
+
+  requestCounts(): MailboxRequestCounts {
+    return { ...this.counts };
+  }
+
+  /** The next `count` send requests are answered 429 with `Retry-After: retryAfterSeconds`. */
+  throttleNextSends(count: number, retryAfterSeconds: number): void {
+    for (let i = 0; i < count; i++) this.scriptedSendAnswers.push({ status: 429, retryAfterSeconds });
+  }
+
+  /** The next `count` send requests are answered 500. */
+  failNextSends(count: number): void {
+    for (let i = 0; i < count; i++) this.scriptedSendAnswers.push({ status: 500 });
+  }
+
+  /** The next `count` accepted operations end `Failed` (and deliver nothing). */
+  failNextOperations(count: number): void {
+    this.failingOperations += count;
+  }
+
+  /** Each later accepted operation answers `Running` to this many status polls before it ends. */
+  holdOperationsRunning(polls: number): void {
+    this.runningPolls = polls;
+  }
+
+  /** Serves the mailbox routes; false when `pathname` is not the mailbox's. */
+  async handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    if (pathname === this.basePath || pathname === `${this.basePath}/`) {
+      this.serveMailbox(req, res);
+      return true;
+    }
+    // The client joins the endpoint's trailing slash and the operation path, so `//` may appear.
+    const route = pathname.replace(/^\/+/, "");
+    if (route !== "emails:send" && !route.startsWith("emails/")) return false;
+    this.counts.total++;
+    if (route === "emails:send") {
+      if (req.method !== "POST") sendError(res, 405, "MethodNotAllowed", "Use POST.");
+      else await this.acceptSend(req, res);
+      return true;
+    }
+    const operationMatch = /^emails\/operations\/([^/]+)$/.exec(route);
+    if (operationMatch?.[1] !== undefined) {
+      if (req.method !== "GET") sendError(res, 405, "MethodNotAllowed", "Use GET.");
+      else await this.answerStatus(req, res, decodeURIComponent(operationMatch[1]));
+      return true;
+    }
+    await readBody(req, maxBodyBytes).catch(() => undefined);
+    sendError(res, 404, "NotFound", "No such mail API route.");
+    return true;
+  }
+
+  private serveMailbox(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === "DELETE") {
+      this.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method !== "GET") {
+      sendError(res, 405, "MethodNotAllowed", "Use GET or DELETE.");
+      return;
+    }
+    const accept = req.headers.accept ?? "";
+    if (prefersHtml(accept)) {
+      res
+        .writeHead(200, {
+          "content-type": "text/html; charset=utf-8",
+          // The page shows mail written by users: nothing in it may run or load.
+          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+          "x-content-type-options": "nosniff",
+        })
+        .end(renderMailboxPage(this.messages));
+      return;
+    }
+    sendJson(res, 200, { value: this.messages });
+  }
+
+  private async acceptSend(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.counts.send++;
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch {
+      sendError(res, 413, "RequestEntityTooLarge", `The request is larger than ${maxBodyBytes} bytes.`);
+      return;
+    }
+    if (!this.isAuthorized(req, body)) {
+      this.counts.unauthorized++;
+      sendError(res, 401, "Denied", "Denied by the resource provider.");
+      return;
+    }
+    const scripted = this.scriptedSendAnswers.shift();
+    if (scripted?.status === 429) {
+      sendError(res, 429, "TooManyRequests", "Too many requests; retry later.", {
+        "retry-after": String(scripted.retryAfterSeconds),
+      });
+      return;
+    }
+    if (scripted?.status === 500) {
+      sendError(res, 500, "InternalServerError", "The mail service failed.");
+      return;
+    }
+
+    const operationIdHeader = req.headers["operation-id"];
+    const operationId = typeof operationIdHeader === "string" ? operationIdHeader : randomUUID();
+    if (!guidPattern.test(operationId)) {
+      sendError(res, 400, "InvalidOperationId", "Operation-Id must be a GUID.");
+      return;
+    }
+    const key = operationId.toLowerCase();
+    const existing = this.operations.get(key);
+    if (existing !== undefined) {
+      // The same operation id again: the service answers for the first request and sends nothing.
+      this.answerAccepted(req, res, existing);
+      return;
+    }
+
+    const parsed = parseEmailMessage(body);
+    if (typeof parsed === "string") {
+      sendError(res, 400, "BadRequest", parsed);
+      return;
+    }
+    const failing = this.failingOperations > 0;
+    if (failing) this.failingOperations--;
+    const message: MailboxMessage | undefined = failing
+      ? undefined
+      : { id: randomUUID(), operationId: key, receivedAt: this.now().toISOString(), ...parsed };
+    const operation: Operation = {
+      id: key,
+      status: "Running",
+      pollsBeforeDone: this.runningPolls,
+      outcome: failing ? "Failed" : "Succeeded",
+      ...(failing
+        ? { error: { code: "EmailDroppedAllRecipientsSuppressed", message: "Message was not delivered." } }
+        : {}),
+      ...(message !== undefined ? { message } : {}),
+    };
+    this.operations.set(key, operation);
+    if (message !== undefined) this.messages.push(message);
+    this.answerAccepted(req, res, operation);
+  }
+
+  private answerAccepted(req: IncomingMessage, res: ServerResponse, operation: Operation): void {
+    const location = `http://${req.headers.host ?? "localhost"}/emails/operations/${operation.id}?api-version=${mailApiVersion}`;
+    sendJson(res, 202, operationBody(operation), {
+      "operation-location": location,
+      "operation-id": operation.id,
+      "retry-after": "0",
+    });
+  }
+
+  private async answerStatus(req: IncomingMessage, res: ServerResponse, operationId: string): Promise<void> {
+    this.counts.status++;
+    const body = await readBody(req, maxBodyBytes).catch(() => Buffer.alloc(0));
+    if (!this.isAuthorized(req, body)) {
+      this.counts.unauthorized++;
+      sendError(res, 401, "Denied", "Denied by the resource provider.");
+      return;
+    }
+    const operation = this.operations.get(operationId.toLowerCase());
+    if (operation === undefined) {
+      sendError(res, 404, "NotFound", "No operation with this id.");
+      return;
+    }
+    if (operation.status === "Running") {
+      if (operation.pollsBeforeDone > 0) operation.pollsBeforeDone--;
+      else operation.status = operation.outcome;
+    }
+    sendJson(
+      res,
+      200,
+      operationBody(operation),
+      operation.status === "Running" ? { "retry-after": "0" } : {},
+    );
+  }
+
+  /** The check the service makes: the content hash matches, the date is fresh, the signature is the key's. */
+  private isAuthorized(req: IncomingMessage, body: Buffer): boolean {
+    const date = header(req, "x-ms-date");
+    const contentHash = header(req, "x-ms-content-sha256");
+    const host = header(req, "host");
+    const authorization = header(req, "authorization");
+    if (
+      date === undefined ||
+      contentHash === undefined ||
+      host === undefined ||
+      authorization === undefined
+    ) {
+      return false;
+    }
+    if (createHash("sha256").update(body).digest("base64") !== contentHash) return false;
+    const signedAt = Date.parse(date);
+    if (Number.isNaN(signedAt) || Math.abs(this.now().getTime() - signedAt) > this.maxClockSkewMs)
+      return false;
+    const match = /^HMAC-SHA256 SignedHeaders=([^&]+)&Signature=(.+)$/.exec(authorization);
+    if (match?.[1]?.toLowerCase() !== "x-ms-date;host;x-ms-content-sha256" || match[2] === undefined)
+      return false;
+    // The client signs the path and the query as URLSearchParams re-serializes it.
+    const url = new URL(`http://${host}${req.url ?? "/"}`);
+    const query = url.searchParams.toString();
+    const pathAndQuery = query === "" ? url.pathname : `${url.pathname}?${query}`;
+    const stringToSign = `${(req.method ?? "GET").toUpperCase()}\n${pathAndQuery}\n${date};${host};${contentHash}`;
+    const expected = createHmac("sha256", this.accessKey).update(stringToSign).digest();
+    const given = Buffer.from(match[2], "base64");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+function operationBody(operation: Operation): Record<string, unknown> {
+  return {
+    id: operation.id,
+    status: operation.status,
+    ...(operation.status === "Failed" && operation.error !== undefined ? { error: operation.error } : {}),
+  };
+}
+
+type ParsedMessage = Omit<MailboxMessage, "id" | "operationId" | "receivedAt">;
+
+/** The parts of the service's EmailMessage schema that the mailbox keeps; a string names what is wrong. */
+function parseEmailMessage(body: Buffer): ParsedMessage | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    return "The body is not JSON.";
+  }
+  if (!isRecord(value)) return "The body must be an EmailMessage object.";
+  const { senderAddress, content, recipients } = value;
+  if (typeof senderAddress !== "string" || senderAddress === "") return "senderAddress is required.";
+  if (!isRecord(content) || typeof content.subject !== "string") return "content.subject is required.";
+  const plainText = typeof content.plainText === "string" ? content.plainText : "";
+  const html = typeof content.html === "string" ? content.html : "";
+  if (plainText === "" && html === "") return "content.plainText or content.html is required.";
+  if (!isRecord(recipients) || !Array.isArray(recipients.to) || recipients.to.length === 0) {
+    return "recipients.to needs at least one address.";
+  }
+  const to: MailboxAddress[] = [];
+  for (const recipient of recipients.to as unknown[]) {
+    if (!isRecord(recipient) || typeof recipient.address !== "string" || !recipient.address.includes("@")) {
+      return "Every recipient needs an address.";
+    }
+    to.push({
+      address: recipient.address,
+      ...(typeof recipient.displayName === "string" ? { displayName: recipient.displayName } : {}),
+    });
+  }
+  return { from: senderAddress, to, subject: content.subject, plainText, html };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers })
+    .end(JSON.stringify(body));
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(res, status, { error: { code, message } }, { "x-ms-error-code": code, ...headers });
+}
+
+function prefersHtml(accept: string): boolean {
+  const html = accept.indexOf("text/html");
+  const json = accept.indexOf("application/json");
+  return html !== -1 && (json === -1 || html < json);
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function renderMailboxPage(messages: readonly MailboxMessage[]): string {
+  const rows = messages
+    .map((m) => {
+      const to = m.to.map((r) =>
+        r.displayName !== undefined ? `${r.displayName} <${r.address}>` : r.address,
+      );
+      return [
+        "<article>",
+        `<h2>${escapeHtml(m.subject)}</h2>`,
+        `<p><b>To</b> ${escapeHtml(to.join(", "))} · <b>From</b> ${escapeHtml(m.from)} · <b>Received</b> ${escapeHtml(m.receivedAt)}</p>`,
+        `<p><b>Operation</b> ${escapeHtml(m.operationId)} · <b>Id</b> ${escapeHtml(m.id)}</p>`,
+        `<h3>Plain text</h3><pre>${escapeHtml(m.plainText)}</pre>`,
+        // The HTML part is shown as its source, never rendered.
+        `<h3>HTML source</h3><pre>${escapeHtml(m.html)}</pre>`,
+        "</article>",
+      ].join("\n");
+    })
+    .join("\n<hr>\n");
+  return [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8"><title>Dev mailbox</title>',
+    "<style>body{font-family:sans-serif;margin:2rem}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5rem}</style>",
+    "</head><body>",
+    `<h1>Dev mailbox (${messages.length})</h1>`,
+    messages.length === 0 ? "<p>No mail yet.</p>" : rows,
+    "</body></html>",
+  ].join("\n");
+}

@@ -1,0 +1,314 @@
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { EmailClient, type EmailClientOptions, type EmailMessage } from "@azure/communication-email";
+import { isRestError } from "@azure/core-rest-pipeline";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+
+import type { EmailConfig } from "../config.js";
+import { isGuid, normalizeId } from "../domain/ids.js";
+import { BadGatewayError, ServiceUnavailableError } from "../errors.js";
+import { singleLine } from "./invitationEmail.js";
+
+/**
+ * The mail sender port and its Azure Communication Services adapter. The caller gives every send
+ * a deterministic operation id: the service accepts an operation id once, so a redelivered queue
+ * message that sends again with the same id delivers nothing twice.
+ */
+
+export interface OutgoingMail {
+  readonly to: { readonly address: string; readonly displayName?: string };
+  readonly subject: string;
+  readonly plainText: string;
+  readonly html: string;
+}
+
+export type SendOutcome =
+  | { readonly status: "sent"; readonly operationId: string }
+  | { readonly status: "failed"; readonly operationId: string; readonly reason: string };
+
+export interface MailSender {
+  /**
+   * Sends once per operation id and waits for the outcome. Throws `MailServiceUnavailableError`
+   * (transient: let the queue retry) or `MailServiceRefusedError` (the service refused the request).
+   */
+  send(mail: OutgoingMail, operationId: string): Promise<SendOutcome>;
+  /** Status of an earlier send by operation id, without sending. */
+  lookup(operationId: string): Promise<SendOutcome | "unknown" | "running">;
+}
+
+/** The mail service is throttling or failing; the send may succeed later (the queue retries it). */
+export class MailServiceUnavailableError extends ServiceUnavailableError {
+  constructor(
+    message: string,
+    /** The service's `Retry-After`, when it gave one. */
+    readonly retryAfterSeconds?: number,
+    options?: ErrorOptions,
+  ) {
+    super("mail_service_unavailable", message, options);
+  }
+}
+
+/** The mail service refused the request itself (bad key, bad request): retrying the same request will not help. */
+export class MailServiceRefusedError extends BadGatewayError {
+  constructor(
+    readonly serviceStatus: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super("mail_service_refused", message, options);
+  }
+}
+
+export interface MailSenderTuning {
+  /** Tries of one send, counting the first: 429 and 5xx answers are retried until then. */
+  readonly maxAttempts?: number;
+  /** A `Retry-After` longer than this is not waited out here: the queue retries later instead. */
+  readonly maxRetryAfterSeconds?: number;
+  /** Wait after the first 5xx or lost connection; doubled after each next one. */
+  readonly serverErrorBackoffMs?: number;
+  /** Wait between operation status polls when the service does not say. */
+  readonly pollIntervalMs?: number;
+  /** How long one send waits for its operation to end before giving the message back to the queue. */
+  readonly maxOperationWaitMs?: number;
+  /** Managed identity in Azure; defaults to `DefaultAzureCredential`. */
+  readonly credential?: TokenCredential;
+}
+
+const defaults = {
+  maxAttempts: 4,
+  maxRetryAfterSeconds: 30,
+  serverErrorBackoffMs: 1000,
+  pollIntervalMs: 1000,
+  maxOperationWaitMs: 60_000,
+} as const;
+
+/** The client's own api-version (1.1.0); the status route is addressed with the same one. */
+const apiVersion = "2025-09-01";
+const reasonLimit = 500;
+
+/** By connection string locally, by endpoint and managed identity in Azure. */
+export function createMailSender(config: EmailConfig, tuning: MailSenderTuning = {}): MailSender {
+  if (config.connectionString !== undefined) {
+    const endpoint = /endpoint=([^;]+);/i.exec(config.connectionString)?.[1];
+    if (endpoint === undefined) throw new Error("EMAIL_CONNECTION_STRING: no endpoint=...; part");
+    const client = new EmailClient(config.connectionString, clientOptions(endpoint));
+    return new AcsMailSender(client, endpoint, config.senderAddress, tuning);
+  }
+  if (config.endpoint !== undefined) {
+    const credential = tuning.credential ?? new DefaultAzureCredential();
+    const client = new EmailClient(config.endpoint, credential, clientOptions(config.endpoint));
+    return new AcsMailSender(client, config.endpoint, config.senderAddress, tuning);
+  }
+  throw new Error("Set EMAIL_CONNECTION_STRING or EMAIL_ENDPOINT.");
+}
+
+function clientOptions(endpoint: string): EmailClientOptions {
+  const { protocol, hostname } = new URL(endpoint);
+  return {
+    // Plain HTTP only to a stand-in on this machine; anything else must be HTTPS.
+    allowInsecureConnection: protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(hostname),
+    // This adapter owns retries (bounded Retry-After, then the queue); the SDK's own would multiply them.
+    retryOptions: { maxRetries: 0 },
+  };
+}
+
+type Settings = Required<Omit<MailSenderTuning, "credential">>;
+
+export class AcsMailSender implements MailSender {
+  private readonly settings: Settings;
+
+  constructor(
+    private readonly client: EmailClient,
+    private readonly endpoint: string,
+    private readonly senderAddress: string,
+    tuning: MailSenderTuning = {},
+  ) {
+    this.settings = {
+      maxAttempts: tuning.maxAttempts ?? defaults.maxAttempts,
+      maxRetryAfterSeconds: tuning.maxRetryAfterSeconds ?? defaults.maxRetryAfterSeconds,
+      serverErrorBackoffMs: tuning.serverErrorBackoffMs ?? defaults.serverErrorBackoffMs,
+      pollIntervalMs: tuning.pollIntervalMs ?? defaults.pollIntervalMs,
+      maxOperationWaitMs: tuning.maxOperationWaitMs ?? defaults.maxOperationWaitMs,
+    };
+  }
+
+  async send(mail: OutgoingMail, operationId: string): Promise<SendOutcome> {
+    assertOperationId(operationId);
+    const message = this.toEmailMessage(mail);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sendOnce(message, operationId);
+      } catch (error) {
+        await sleep(this.retryDelayMs(error, attempt));
+      }
+    }
+  }
+
+  async lookup(operationId: string): Promise<SendOutcome | "unknown" | "running"> {
+    assertOperationId(operationId);
+    // A poller resumed at the operation's status route polls it without sending anything.
+    const operationLocation = new URL(
+      `emails/operations/${operationId}?api-version=${apiVersion}`,
+      this.endpoint.endsWith("/") ? this.endpoint : `${this.endpoint}/`,
+    ).href;
+    const resumeFrom = JSON.stringify({
+      state: { status: "running", config: { metadata: { mode: "OperationLocation" }, operationLocation } },
+    });
+    const observed = new OperationObserver();
+    try {
+      await this.client.beginSend(
+        { senderAddress: this.senderAddress, content: { subject: "", plainText: "" }, recipients: {} },
+        { resumeFrom, onResponse: observed.record },
+      );
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return "unknown";
+      const failure = observed.failure(operationId);
+      if (failure !== undefined) return failure;
+      throw mapServiceError(error);
+    }
+    return observed.outcome(operationId) ?? "running";
+  }
+
+  private async sendOnce(message: EmailMessage, operationId: string): Promise<SendOutcome> {
+    const observed = new OperationObserver();
+    try {
+      const poller = await this.client.beginSend(message, {
+        operationId,
+        updateIntervalInMs: this.settings.pollIntervalMs,
+        onResponse: observed.record,
+      });
+      await poller.pollUntilDone({ abortSignal: AbortSignal.timeout(this.settings.maxOperationWaitMs) });
+    } catch (error) {
+      const failure = observed.failure(operationId);
+      if (failure !== undefined) return failure;
+      if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
+        throw new MailServiceUnavailableError(
+          `The mail operation ${operationId} did not end within ${this.settings.maxOperationWaitMs} ms.`,
+          undefined,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const outcome = observed.outcome(operationId);
+    if (outcome === undefined) {
+      throw new MailServiceUnavailableError(`The mail operation ${operationId} ended without a status.`);
+    }
+    return outcome;
+  }
+
+  /** How long to wait before the next try; throws when the send should go back to the queue or fail. */
+  private retryDelayMs(error: unknown, attempt: number): number {
+    const mapped = mapServiceError(error);
+    if (!(mapped instanceof MailServiceUnavailableError)) throw mapped;
+    const retryAfter = mapped.retryAfterSeconds;
+    if (attempt >= this.settings.maxAttempts) throw mapped;
+    if (retryAfter !== undefined) {
+      if (retryAfter > this.settings.maxRetryAfterSeconds) throw mapped;
+      return retryAfter * 1000;
+    }
+    return this.settings.serverErrorBackoffMs * 2 ** (attempt - 1);
+  }
+
+  /** Only our configured sender, the rendered content and one recipient: no headers, no reply-to. */
+  private toEmailMessage(mail: OutgoingMail): EmailMessage {
+    const displayName = mail.to.displayName === undefined ? "" : singleLine(mail.to.displayName);
+    return {
+      senderAddress: this.senderAddress,
+      content: { subject: singleLine(mail.subject), plainText: mail.plainText, html: mail.html },
+      recipients: {
+        to: [{ address: singleLine(mail.to.address), ...(displayName === "" ? {} : { displayName }) }],
+      },
+      disableUserEngagementTracking: true,
+    };
+  }
+}
+
+/** Watches the operation's responses, since a `Failed` operation surfaces from the poller only as a message. */
+class OperationObserver {
+  private last: { status?: unknown; error?: { code?: unknown; message?: unknown } } | undefined;
+
+  readonly record = (response: { parsedBody?: unknown }): void => {
+    const body = response.parsedBody;
+    if (typeof body === "object" && body !== null && "status" in body) this.last = body;
+  };
+
+  outcome(operationId: string): SendOutcome | undefined {
+    switch (this.last?.status) {
+      case "Succeeded":
+        return { status: "sent", operationId };
+      case "Failed":
+      case "Canceled":
+        return this.failure(operationId);
+      default:
+        return undefined;
+    }
+  }
+
+  failure(operationId: string): SendOutcome | undefined {
+    const status = this.last?.status;
+    if (status !== "Failed" && status !== "Canceled") return undefined;
+    const code = typeof this.last?.error?.code === "string" ? this.last.error.code : status;
+    const message = typeof this.last?.error?.message === "string" ? this.last.error.message : "";
+    const reason = singleLine(message === "" ? code : `${code}: ${message}`).slice(0, reasonLimit);
+    return { status: "failed", operationId, reason };
+  }
+}
+
+function mapServiceError(error: unknown): Error {
+  if (error instanceof MailServiceUnavailableError || error instanceof MailServiceRefusedError) return error;
+  if (!isRestError(error)) return error instanceof Error ? error : new Error(String(error));
+  const status = error.statusCode;
+  if (status === undefined || status === 429 || status >= 500) {
+    return new MailServiceUnavailableError(
+      status === undefined
+        ? `The mail service could not be reached (${error.code ?? "no answer"}).`
+        : `The mail service answered ${status}.`,
+      retryAfterSeconds(error.response?.headers.get("retry-after")),
+      { cause: error },
+    );
+  }
+  return new MailServiceRefusedError(status, `The mail service refused the request (${status}).`, {
+    cause: error,
+  });
+}
+
+/** `Retry-After` as seconds or an HTTP date; undefined when absent or unreadable. */
+function retryAfterSeconds(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === "") return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function assertOperationId(operationId: string): void {
+  if (!isGuid(operationId)) throw new Error(`A mail operation id must be a GUID, not '${operationId}'.`);
+}
+
+/** Our namespace for name-based invitation operation ids (a fixed random UUID; never change it). */
+const invitationNamespace = "7d3c2f61-4a0e-4b8f-9d15-2e6b8c0a4f93";
+
+/**
+ * The operation id of an invitation's send: a name-based UUID (version 5, SHA-1) of the
+ * invitation id and the re-send attempt, so that a redelivered message reuses the same id and a
+ * deliberate re-send gets a new one.
+ */
+export function invitationOperationId(invitationId: string, attempt = 0): string {
+  if (!Number.isSafeInteger(attempt) || attempt < 0) {
+    throw new Error(`A re-send attempt is a whole number from 0, not ${attempt}.`);
+  }
+  return uuidV5(`invitation/${normalizeId(invitationId)}/${attempt}`, invitationNamespace);
+}
+
+function uuidV5(name: string, namespace: string): string {
+  const bytes = createHash("sha1")
+    .update(Buffer.from(namespace.replace(/-/g, ""), "hex"))
+    .update(name, "utf8")
+    .digest()
+    .subarray(0, 16);
+  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6);
+  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

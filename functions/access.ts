@@ -1,0 +1,93 @@
+import azureFunctions from "@azure/functions";
+
+import {
+  changeRoleSchema,
+  pageQuerySchema,
+  principalParamsSchema,
+  processParamsSchema,
+  shareSchema,
+} from "../shared/api.js";
+import { AppError, BadRequestError } from "../shared/errors.js";
+import { authenticated, json, noContent, parseParams, parseQuery, readJsonBody } from "../shared/http.js";
+import { nextLink } from "./processes.js";
+
+const { app } = azureFunctions;
+
+export const listAccess = authenticated(async ({ request, caller, services }) => {
+  const { id } = parseParams(request, processParamsSchema);
+  return json(200, { value: await services.processes.listAccess(caller, id) });
+});
+
+/** 200 when every recipient succeeded, 207 when some failed, 400 when all failed. */
+export const shareProcess = authenticated(async ({ request, caller, services }) => {
+  const { id } = parseParams(request, processParamsSchema);
+  const share = await readJsonBody(request, shareSchema);
+  const results = await services.processes.share(caller, id, share);
+  const failed = results.filter((result) => result.status === "failed");
+  if (failed.length === 0) return json(200, { value: results });
+  if (failed.length < results.length) return json(207, { value: results });
+  throw new ShareFailedError(results);
+});
+
+export const changeRole = authenticated(async ({ request, caller, services }) => {
+  const { id, principalId } = parseParams(request, principalParamsSchema);
+  const change = await readJsonBody(request, changeRoleSchema);
+  return json(200, await services.processes.changeRole(caller, id, principalId, change));
+});
+
+export const revokeAccess = authenticated(async ({ request, caller, services }) => {
+  const { id, principalId } = parseParams(request, principalParamsSchema);
+  await services.processes.revoke(caller, id, principalId);
+  return noContent();
+});
+
+export const listAudit = authenticated(async ({ request, caller, services }) => {
+  const { id } = parseParams(request, processParamsSchema);
+  const { top, continuationToken } = parseQuery(request, pageQuerySchema);
+  const page = await services.processes.audit(caller, id, top, continuationToken);
+  return json(200, {
+    value: page.items,
+    ...(page.continuationToken !== undefined && { nextLink: nextLink(request, top, page.continuationToken) }),
+  });
+});
+
+/** Every recipient failed: a 400 whose code is theirs when they agree, with each result attached. */
+class ShareFailedError extends BadRequestError {
+  constructor(private readonly results: readonly { error?: { code: string; detail: string } }[]) {
+    const codes = new Set(results.map((result) => result.error?.code));
+    const [only] = codes;
+    const first = results[0]?.error;
+    super(
+      codes.size === 1 && only !== undefined ? only : "share_failed",
+      codes.size === 1 && first !== undefined
+        ? first.detail
+        : "No recipient could be given the role; see value.",
+    );
+  }
+
+  override toProblem(): ReturnType<AppError["toProblem"]> {
+    return { ...super.toProblem(), value: this.results };
+  }
+}
+
+const access = "processes/{id}/access";
+app.http("listAccess", { route: access, methods: ["GET"], authLevel: "anonymous", handler: listAccess });
+app.http("shareProcess", { route: access, methods: ["POST"], authLevel: "anonymous", handler: shareProcess });
+app.http("changeRole", {
+  route: `${access}/{principalId}`,
+  methods: ["PUT"],
+  authLevel: "anonymous",
+  handler: changeRole,
+});
+app.http("revokeAccess", {
+  route: `${access}/{principalId}`,
+  methods: ["DELETE"],
+  authLevel: "anonymous",
+  handler: revokeAccess,
+});
+app.http("listAudit", {
+  route: "processes/{id}/audit",
+  methods: ["GET"],
+  authLevel: "anonymous",
+  handler: listAudit,
+});

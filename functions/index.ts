@@ -1,0 +1,5 @@
+// The app's entry (package.json `main`): importing a function file registers its functions, so
+// the Azure host, the local host and the tests all see the same registrations.
+import "./processes.js";
+import "./access.js";
+import "./me.js";

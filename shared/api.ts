@@ -1,0 +1,92 @@
+import { z } from "zod";
+
+import { isGuid, normalizeId } from "./domain/ids.js";
+import { processKinds } from "./domain/model.js";
+
+/**
+ * The HTTP contract's inputs, as strict schemas: unknown fields are refused so that a typo
+ * never silently changes behaviour. Every id that becomes a table key is a GUID, checked here.
+ */
+
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const lineBreaksOrControl = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const guidSchema = z
+  .string()
+  .refine(isGuid, "must be a GUID (an Entra object id or a process id)")
+  .transform(normalizeId);
+
+/** A single-line name: no control characters, trimmed, 1 to 200 characters. */
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters")
+  .refine((value) => !lineBreaksOrControl.test(value), "must not contain control characters or line breaks");
+
+/** Free text: line breaks and tabs allowed, other control characters not. */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !controlCharacters.test(value), "must not contain control characters");
+
+export const createProcessSchema = z.strictObject({
+  kind: z.enum(processKinds),
+  name: nameSchema,
+  description: textSchema(4000).optional(),
+});
+
+export const updateProcessSchema = z
+  .strictObject({ name: nameSchema.optional(), description: textSchema(4000).optional() })
+  .refine((value) => value.name !== undefined || value.description !== undefined, "give name or description");
+
+export const pageQuerySchema = z.strictObject({
+  top: z.coerce.number().int().min(1).max(100).default(50),
+  continuationToken: z.string().min(1).max(4096).optional(),
+});
+
+export const grantableRoleSchema = z.enum(["coOwner", "contributor", "viewer"]);
+
+export const recipientSchema = z.union([
+  z.strictObject({ id: guidSchema }),
+  z.strictObject({
+    email: z
+      .email()
+      .max(320)
+      .transform((email) => email.toLowerCase()),
+  }),
+]);
+
+export const messageSchema = textSchema(2000);
+
+export const shareSchema = z
+  .strictObject({
+    role: grantableRoleSchema,
+    recipients: z
+      .array(recipientSchema)
+      .min(1, "give at least one recipient")
+      .max(100, "at most 100 recipients"),
+    sendInvitation: z.boolean().default(true),
+    message: messageSchema.optional(),
+  })
+  .superRefine((value, ctx) => {
+    const seen = new Set<string>();
+    value.recipients.forEach((recipient, index) => {
+      const key = "id" in recipient ? `id:${recipient.id}` : `email:${recipient.email}`;
+      if (seen.has(key))
+        ctx.addIssue({ code: "custom", path: ["recipients", index], message: "is given more than once" });
+      seen.add(key);
+    });
+  });
+
+export const changeRoleSchema = z.strictObject({
+  role: grantableRoleSchema,
+  sendInvitation: z.boolean().default(true),
+  message: messageSchema.optional(),
+});
+
+export const processParamsSchema = z.object({ id: guidSchema });
+export const principalParamsSchema = z.object({ id: guidSchema, principalId: guidSchema });

@@ -1,0 +1,143 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { z } from "zod";
+
+import { getServices, type Services } from "./composition.js";
+import type { Caller } from "./domain/model.js";
+import {
+  AppError,
+  BadRequestError,
+  type FieldError,
+  PayloadTooLargeError,
+  type ProblemDetails,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "./errors.js";
+
+/**
+ * The HTTP edge. Function handlers are thin: `authenticated(...)` resolves the caller from the
+ * token before anything else runs, and every error is mapped here, once, to problem+json.
+ */
+
+export interface AnonymousCall {
+  readonly request: HttpRequest;
+  readonly context: InvocationContext;
+  readonly services: Services;
+}
+
+export interface AuthenticatedCall extends AnonymousCall {
+  readonly caller: Caller;
+}
+
+export type FunctionHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+/** Largest JSON body accepted (a share of 100 recipients and a 2,000-character message fits easily). */
+export const maxBodyBytes = 64 * 1024;
+
+const noStore = { "Cache-Control": "no-store" } as const;
+
+export function authenticated(
+  handler: (call: AuthenticatedCall) => Promise<HttpResponseInit>,
+): FunctionHandler {
+  return async (request, context) => {
+    try {
+      const services = getServices();
+      const caller = await services.tokenValidator.authenticate(request.headers.get("authorization"));
+      await services.ready();
+      return await handler({ request, context, services, caller });
+    } catch (error) {
+      return problemResponse(error, context);
+    }
+  };
+}
+
+export function anonymous(handler: (call: AnonymousCall) => Promise<HttpResponseInit>): FunctionHandler {
+  return async (request, context) => {
+    try {
+      return await handler({ request, context, services: getServices() });
+    } catch (error) {
+      return problemResponse(error, context);
+    }
+  };
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
+  return { status, jsonBody: body, headers: { ...noStore, ...headers } };
+}
+
+export function noContent(): HttpResponseInit {
+  return { status: 204, headers: { ...noStore } };
+}
+
+export function problemResponse(error: unknown, context: InvocationContext): HttpResponseInit {
+  const appError = error instanceof AppError ? error : undefined;
+  if (appError === undefined) {
+    // Logged with the invocation id; the caller gets a bare 500 that leaks nothing.
+    context.error(`Unhandled error in ${context.functionName} (invocation ${context.invocationId})`, error);
+    const problem: ProblemDetails = {
+      type: "about:blank",
+      title: "Internal Server Error",
+      status: 500,
+      code: "internal_error",
+    };
+    return {
+      status: 500,
+      jsonBody: problem,
+      headers: { ...noStore, "Content-Type": "application/problem+json" },
+    };
+  }
+  if (appError.status >= 500) context.warn(`${appError.code}: ${appError.message}`);
+  return {
+    status: appError.status,
+    jsonBody: appError.toProblem(),
+    headers: { ...noStore, ...appError.headers(), "Content-Type": "application/problem+json" },
+  };
+}
+
+/** Reads a JSON body: JSON content type, at most `maxBodyBytes`, and a strict schema. */
+export async function readJsonBody<Schema extends z.ZodType>(
+  request: HttpRequest,
+  schema: Schema,
+): Promise<z.infer<Schema>> {
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBodyBytes) throw new PayloadTooLargeError(maxBodyBytes);
+  const bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.byteLength > maxBodyBytes) throw new PayloadTooLargeError(maxBodyBytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new BadRequestError("malformed_json", "The request body is not valid JSON.");
+  }
+  return parseWith(schema, body);
+}
+
+/** Reads the query string against a strict schema (unknown parameters are refused too). */
+export function parseQuery<Schema extends z.ZodType>(request: HttpRequest, schema: Schema): z.infer<Schema> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of request.query.entries()) {
+    if (name in query) throw new ValidationError([{ field: name, message: "given more than once" }]);
+    query[name] = value;
+  }
+  return parseWith(schema, query);
+}
+
+/** Route parameters are validated like any other input. */
+export function parseParams<Schema extends z.ZodType>(request: HttpRequest, schema: Schema): z.infer<Schema> {
+  return parseWith(schema, { ...request.params });
+}
+
+export function parseWith<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(parsed.error.issues.map(toFieldError));
+}
+
+function toFieldError(issue: z.core.$ZodIssue): FieldError {
+  const path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys") {
+    return { field: [...path, ...issue.keys].join("."), message: "is not a known field" };
+  }
+  return { field: path.join("."), message: issue.message };
+}

@@ -1,0 +1,538 @@
+import { odata, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
+
+import type {
+  AuditEntry,
+  Invitation,
+  InvitationStatus,
+  Page,
+  Process,
+  ProcessKind,
+  ProcessListEntry,
+  Role,
+} from "../domain/model.js";
+import { conditional, isNotFound, safeKey, type Tables } from "./tables.js";
+
+/**
+ * Table Storage layout (every request touches the caller's own data only, never the table):
+ *
+ *   Processes      PK = processId   RK = "process"            the process, with its members map
+ *                                   RK = "role|{principalId}"  a role row (grant details, invitation status)
+ *                                   RK = "audit|{time}|{id}"   the audit trail
+ *                                   RK = "invitation|{id}"     a pending invitation for the sender
+ *   UserProcesses  PK = userId      RK = processId            the user's process list
+ *   ProcessIndex   PK = kind        RK = processId            every process of a kind (administrators)
+ *
+ * The process row carries every member's role (`members`), so that one point read both finds
+ * the process and authorizes the caller, and every role change is a conditional write on that
+ * row: two co-owners changing the same process are serialized by its ETag.
+ */
+
+export const processRowKey = "process";
+export const rolePrefix = "role|";
+export const auditPrefix = "audit|";
+export const invitationPrefix = "invitation|";
+/** What a member map holds besides roles: a user whose every role was revoked. */
+export type MemberState = Role | "revoked";
+export type Members = Readonly<Record<string, MemberState>>;
+
+/** Cap on the members map (roles and revoked users) so the row stays far below 64 KiB. */
+export const maxMembers = 500;
+
+const memberCodes: Readonly<Record<MemberState, string>> = {
+  owner: "o",
+  coOwner: "c",
+  contributor: "t",
+  viewer: "v",
+  revoked: "r",
+};
+const memberStates = Object.fromEntries(
+  Object.entries(memberCodes).map(([state, code]) => [code, state]),
+) as Record<string, MemberState>;
+
+export interface StoredProcess extends Process {
+  readonly members: Members;
+  /** Version of name/description, what clients see as the `ETag`. */
+  readonly version: number;
+  /** The row's own ETag, for conditional writes. */
+  readonly rowEtag: string;
+}
+
+interface ProcessEntity {
+  kind: ProcessKind;
+  name: string;
+  description: string;
+  ownerId: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  members: string;
+}
+
+interface RoleEntity {
+  role: Role;
+  grantedBy: string;
+  grantedAt: string;
+  invitationId: string;
+  invitationStatus: InvitationStatus;
+  invitationSentAt?: string;
+  invitationFailureReason?: string;
+}
+
+export interface InvitationRecord {
+  readonly id: string;
+  readonly processId: string;
+  readonly principalId: string;
+  readonly role: Role;
+  readonly sharerId: string;
+  readonly sharerName: string;
+  readonly message: string;
+  readonly status: InvitationStatus;
+  readonly createdAt: string;
+  readonly sentAt?: string;
+  readonly failureReason?: string;
+  /** The operation id of the send in flight or done: the send ledger. */
+  readonly operationId?: string;
+  readonly etag: string;
+}
+
+export interface RoleRow {
+  readonly principalId: string;
+  readonly role: Role;
+  readonly grantedBy: string;
+  readonly grantedAt: string;
+  readonly invitation: Invitation;
+}
+
+interface UserProcessEntity {
+  kind: ProcessKind;
+  name: string;
+  role: Role | "";
+  accessRevoked: boolean;
+  addedAt: string;
+}
+
+/** One role change to commit, with what goes with it. */
+export interface RoleWrite {
+  readonly principalId: string;
+  /** The new role, or null to revoke. */
+  readonly role: Role | null;
+  readonly audit: AuditEntry;
+  /** Written with the role when an invitation is asked for. */
+  readonly invitation?: Omit<InvitationRecord, "etag">;
+  readonly grantedBy: string;
+  readonly grantedAt: string;
+}
+
+export function encodeMembers(members: Members): string {
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(members).map(([id, state]) => [id, memberCodes[state]])),
+  );
+}
+
+export function decodeMembers(text: string): Members {
+  const raw = JSON.parse(text) as Record<string, string>;
+  return Object.fromEntries(Object.entries(raw).map(([id, code]) => [id, memberStates[code] ?? "revoked"]));
+}
+
+function toProcess(id: string, entity: TableEntityResult<ProcessEntity>): StoredProcess {
+  return {
+    id,
+    kind: entity.kind,
+    name: entity.name,
+    description: entity.description,
+    ownerId: entity.ownerId,
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+    etag: `"v${entity.version}"`,
+    version: entity.version,
+    members: decodeMembers(entity.members),
+    rowEtag: entity.etag,
+  };
+}
+
+function toRoleRow(entity: TableEntityResult<RoleEntity>): RoleRow {
+  return {
+    principalId: (entity.rowKey ?? "").slice(rolePrefix.length),
+    role: entity.role,
+    grantedBy: entity.grantedBy,
+    grantedAt: entity.grantedAt,
+    invitation: {
+      id: entity.invitationId,
+      status: entity.invitationStatus,
+      ...(entity.invitationSentAt !== undefined && { sentAt: entity.invitationSentAt }),
+      ...(entity.invitationFailureReason !== undefined && { failureReason: entity.invitationFailureReason }),
+    },
+  };
+}
+
+function toListEntry(entity: TableEntityResult<UserProcessEntity>): ProcessListEntry {
+  return {
+    processId: entity.rowKey ?? "",
+    kind: entity.kind,
+    name: entity.name,
+    role: entity.role === "" ? null : entity.role,
+    accessRevoked: entity.accessRevoked,
+    addedAt: entity.addedAt,
+  };
+}
+
+/** Continuation tokens are the SDK's, wrapped so that clients see one opaque string. */
+function pageOf<T>(items: T[], continuationToken: string | undefined): Page<T> {
+  return continuationToken === undefined ? { items } : { items, continuationToken };
+}
+
+export class ProcessStore {
+  constructor(readonly tables: Tables) {}
+
+  /** One point read: the process and every member's role. */
+  async getProcess(processId: string): Promise<StoredProcess | undefined> {
+    try {
+      const entity = await this.tables.processes.getEntity<ProcessEntity>(safeKey(processId), processRowKey);
+      return toProcess(processId, entity);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Creates a process with its owner. The owner's list row and the index row come first, so
+   * that a crash part-way leaves a row that points at nothing (healed when it is opened),
+   * never a process that its owner cannot find.
+   */
+  async createProcess(
+    process: Omit<StoredProcess, "etag" | "rowEtag" | "version">,
+    audit: AuditEntry,
+  ): Promise<StoredProcess> {
+    await this.putListEntry(process.ownerId, {
+      processId: process.id,
+      kind: process.kind,
+      name: process.name,
+      role: "owner",
+      accessRevoked: false,
+      addedAt: process.createdAt,
+    });
+    if (process.kind === "processMining") await this.putIndexEntry(process.kind, process.id, process.name);
+    const entity: ProcessEntity = {
+      kind: process.kind,
+      name: process.name,
+      description: process.description,
+      ownerId: process.ownerId,
+      createdAt: process.createdAt,
+      updatedAt: process.updatedAt,
+      version: 1,
+      members: encodeMembers(process.members),
+    };
+    const partitionKey = safeKey(process.id);
+    const result = await conditional(() =>
+      this.tables.processes.submitTransaction([
+        ["create", { partitionKey, rowKey: processRowKey, ...entity }],
+        [
+          "create",
+          {
+            partitionKey,
+            rowKey: rolePrefix + safeKey(process.ownerId),
+            role: "owner",
+            grantedBy: process.ownerId,
+            grantedAt: process.createdAt,
+            invitationId: "",
+            invitationStatus: "notRequested",
+          } satisfies RoleEntity & { partitionKey: string; rowKey: string },
+        ],
+        ["create", this.auditEntity(audit)],
+      ]),
+    );
+    const etag = result.getResponseForEntity(processRowKey)?.etag ?? "";
+    return { ...process, version: 1, etag: `"v1"`, rowEtag: etag };
+  }
+
+  /** Name and description, conditional on the row's ETag; returns the new row ETag. */
+  async updateProcess(
+    process: StoredProcess,
+    changes: { name: string; description: string; updatedAt: string },
+    audit: AuditEntry,
+  ): Promise<StoredProcess> {
+    const partitionKey = safeKey(process.id);
+    const version = process.version + 1;
+    const result = await conditional(() =>
+      this.tables.processes.submitTransaction([
+        [
+          "update",
+          { partitionKey, rowKey: processRowKey, ...changes, version },
+          "Merge",
+          { etag: process.rowEtag },
+        ],
+        ["create", this.auditEntity(audit)],
+      ]),
+    );
+    const rowEtag = result.getResponseForEntity(processRowKey)?.etag ?? "";
+    return { ...process, ...changes, version, etag: `"v${version}"`, rowEtag };
+  }
+
+  /**
+   * Commits role changes on one process in one entity-group transaction: the members map
+   * (conditional on the ETag read), each role row, its audit entry and its invitation.
+   */
+  async commitRoleChanges(
+    process: StoredProcess,
+    members: Members,
+    writes: readonly RoleWrite[],
+  ): Promise<StoredProcess> {
+    const partitionKey = safeKey(process.id);
+    const actions: TransactionAction[] = [
+      [
+        "update",
+        { partitionKey, rowKey: processRowKey, members: encodeMembers(members) },
+        "Merge",
+        { etag: process.rowEtag },
+      ],
+    ];
+    for (const write of writes) {
+      const rowKey = rolePrefix + safeKey(write.principalId);
+      if (write.role === null) {
+        actions.push(["delete", { partitionKey, rowKey }]);
+      } else {
+        const role: RoleEntity = {
+          role: write.role,
+          grantedBy: write.grantedBy,
+          grantedAt: write.grantedAt,
+          invitationId: write.invitation?.id ?? "",
+          invitationStatus: write.invitation?.status ?? "notRequested",
+        };
+        actions.push(["upsert", { partitionKey, rowKey, ...role }, "Replace"]);
+      }
+      actions.push(["create", this.auditEntity(write.audit)]);
+      if (write.invitation !== undefined) {
+        const { id, processId: _processId, ...invitation } = write.invitation;
+        actions.push([
+          "create",
+          { partitionKey, rowKey: invitationPrefix + safeKey(id), ...definedOnly(invitation) },
+        ]);
+      }
+    }
+    const result = await conditional(() => this.tables.processes.submitTransaction(actions));
+    const rowEtag = result.getResponseForEntity(processRowKey)?.etag ?? "";
+    return { ...process, members, rowEtag };
+  }
+
+  /** Deletes the process: its row first (the point of no return), then the rest of its partition. */
+  async deleteProcess(process: StoredProcess): Promise<void> {
+    const partitionKey = safeKey(process.id);
+    await conditional(() =>
+      this.tables.processes.deleteEntity(partitionKey, processRowKey, { etag: process.rowEtag }),
+    );
+    const rest: TransactionAction[] = [];
+    for await (const entity of this.tables.processes.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ["RowKey"] },
+    })) {
+      rest.push(["delete", { partitionKey, rowKey: entity.rowKey ?? "" }]);
+    }
+    for (let start = 0; start < rest.length; start += 100) {
+      await this.tables.processes.submitTransaction(rest.slice(start, start + 100));
+    }
+    await Promise.all([
+      ...Object.keys(process.members).map((userId) => this.deleteListEntry(userId, process.id)),
+      this.deleteIndexEntry(process.kind, process.id),
+    ]);
+  }
+
+  /** The role rows of one process (one query over its partition's role range). */
+  async listRoles(processId: string): Promise<RoleRow[]> {
+    const partitionKey = safeKey(processId);
+    const rows: RoleRow[] = [];
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${rolePrefix} and RowKey lt ${"role}"}`;
+    for await (const entity of this.tables.processes.listEntities<RoleEntity>({ queryOptions: { filter } })) {
+      rows.push(toRoleRow(entity));
+    }
+    return rows;
+  }
+
+  async getRole(processId: string, principalId: string): Promise<RoleRow | undefined> {
+    try {
+      return toRoleRow(
+        await this.tables.processes.getEntity<RoleEntity>(
+          safeKey(processId),
+          rolePrefix + safeKey(principalId),
+        ),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async listAudit(processId: string, top: number, continuationToken?: string): Promise<Page<AuditEntry>> {
+    const partitionKey = safeKey(processId);
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${auditPrefix} and RowKey lt ${"audit}"}`;
+    const page = await this.tables.processes
+      .listEntities<Omit<AuditEntry, "id" | "processId">>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: top, ...(continuationToken !== undefined && { continuationToken }) })
+      .next();
+    if (page.done === true) return { items: [] };
+    const items = page.value.map((entity) => ({
+      id: (entity.rowKey ?? "").split("|").at(-1) ?? "",
+      processId,
+      at: entity.at,
+      actorId: entity.actorId,
+      operation: entity.operation,
+      ...(entity.principalId !== undefined && { principalId: entity.principalId }),
+      ...(entity.role !== undefined && { role: entity.role }),
+      ...(entity.previousRole !== undefined && { previousRole: entity.previousRole }),
+    }));
+    return pageOf(items, page.value.continuationToken);
+  }
+
+  // ---- the users' lists -------------------------------------------------------------------
+
+  /** One page of a user's list: one query on their own partition. */
+  async listUserProcesses(
+    userId: string,
+    top: number,
+    continuationToken?: string,
+  ): Promise<Page<ProcessListEntry>> {
+    return await this.pageOfList(odata`PartitionKey eq ${safeKey(userId)}`, top, continuationToken);
+  }
+
+  /** Some rows of a user's list by process id (one query). */
+  async getListEntries(
+    userId: string,
+    processIds: readonly string[],
+  ): Promise<Map<string, ProcessListEntry>> {
+    const found = new Map<string, ProcessListEntry>();
+    if (processIds.length === 0) return found;
+    const ids = processIds.map((id) => odata`RowKey eq ${safeKey(id)}`).join(" or ");
+    const filter = `${odata`PartitionKey eq ${safeKey(userId)}`} and (${ids})`;
+    for await (const entity of this.tables.userProcesses.listEntities<UserProcessEntity>({
+      queryOptions: { filter },
+    })) {
+      found.set(entity.rowKey ?? "", toListEntry(entity));
+    }
+    return found;
+  }
+
+  async getListEntry(userId: string, processId: string): Promise<ProcessListEntry | undefined> {
+    try {
+      return toListEntry(
+        await this.tables.userProcesses.getEntity<UserProcessEntity>(safeKey(userId), safeKey(processId)),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async putListEntry(userId: string, entry: ProcessListEntry): Promise<void> {
+    const entity: UserProcessEntity = {
+      kind: entry.kind,
+      name: entry.name,
+      role: entry.role ?? "",
+      accessRevoked: entry.accessRevoked,
+      addedAt: entry.addedAt,
+    };
+    await this.tables.userProcesses.upsertEntity(
+      { partitionKey: safeKey(userId), rowKey: safeKey(entry.processId), ...entity },
+      "Replace",
+    );
+  }
+
+  async renameListEntry(userId: string, processId: string, name: string): Promise<void> {
+    try {
+      await this.tables.userProcesses.updateEntity(
+        { partitionKey: safeKey(userId), rowKey: safeKey(processId), name },
+        "Merge",
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async deleteListEntry(userId: string, processId: string): Promise<void> {
+    try {
+      await this.tables.userProcesses.deleteEntity(safeKey(userId), safeKey(processId));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  // ---- the index of every process of a kind (administrators' lists) ------------------------
+
+  async listIndex(
+    kind: ProcessKind,
+    top: number,
+    continuationToken?: string,
+  ): Promise<Page<ProcessListEntry>> {
+    const page = await this.tables.processIndex
+      .listEntities<{ name: string; addedAt: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${kind}` },
+      })
+      .byPage({ maxPageSize: top, ...(continuationToken !== undefined && { continuationToken }) })
+      .next();
+    if (page.done === true) return { items: [] };
+    const items = page.value.map((entity) => ({
+      processId: entity.rowKey ?? "",
+      kind,
+      name: entity.name,
+      role: null,
+      accessRevoked: false,
+      addedAt: entity.addedAt,
+    }));
+    return pageOf(items, page.value.continuationToken);
+  }
+
+  async putIndexEntry(kind: ProcessKind, processId: string, name: string): Promise<void> {
+    await this.tables.processIndex.upsertEntity(
+      { partitionKey: kind, rowKey: safeKey(processId), name, addedAt: new Date().toISOString() },
+      "Merge",
+    );
+  }
+
+  async deleteIndexEntry(kind: ProcessKind, processId: string): Promise<void> {
+    try {
+      await this.tables.processIndex.deleteEntity(kind, safeKey(processId));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  // ---- invitations (read and marked by the invitation sender) ------------------------------
+
+  async getInvitation(processId: string, invitationId: string): Promise<InvitationRecord | undefined> {
+    try {
+      const entity = await this.tables.processes.getEntity<
+        Omit<InvitationRecord, "id" | "processId" | "etag">
+      >(safeKey(processId), invitationPrefix + safeKey(invitationId));
+      const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, etag, ...fields } = entity;
+      return { ...fields, id: invitationId, processId, etag };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async pageOfList(
+    filter: string,
+    top: number,
+    continuationToken?: string,
+  ): Promise<Page<ProcessListEntry>> {
+    const page = await this.tables.userProcesses
+      .listEntities<UserProcessEntity>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: top, ...(continuationToken !== undefined && { continuationToken }) })
+      .next();
+    if (page.done === true) return { items: [] };
+    return pageOf(page.value.map(toListEntry), page.value.continuationToken);
+  }
+
+  private auditEntity(audit: AuditEntry): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+    const { id, processId, ...fields } = audit;
+    return {
+      partitionKey: safeKey(processId),
+      rowKey: `${auditPrefix}${audit.at}|${safeKey(id)}`,
+      ...definedOnly(fields),
+    };
+  }
+}
+
+/** Table entities must not carry `undefined` properties. */
+function definedOnly(fields: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,107 @@
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { RestError, TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+
+import type { StorageConfig } from "../config.js";
+import { ConcurrencyError } from "../errors.js";
+
+/** The app's tables. Names are fixed; a prefix keeps test runs (and tenants of one account) apart. */
+export const tableNames = {
+  /** One partition per process: the process row, role rows, audit trail, invitations, recordings. */
+  processes: "Processes",
+  /** One partition per user: the processes in their list, revoked-but-listed included. */
+  userProcesses: "UserProcesses",
+  /** One partition per kind: every process of that kind, for administrators' lists. */
+  processIndex: "ProcessIndex",
+} as const;
+
+export type TableName = keyof typeof tableNames;
+export type Tables = Readonly<Record<TableName, TableClient>>;
+
+export interface TableOptions {
+  /** Extra pipeline policies, e.g. the round-trip counter of the tests and benchmarks. */
+  readonly additionalPolicies?: readonly PipelinePolicy[];
+}
+
+let sharedCredential: TokenCredential | undefined;
+
+/** Managed identity in Azure (one credential for every client), created once. */
+export function storageCredential(config: StorageConfig): TokenCredential {
+  sharedCredential ??=
+    config.managedIdentityClientId !== undefined
+      ? new ManagedIdentityCredential({ clientId: config.managedIdentityClientId })
+      : new DefaultAzureCredential();
+  return sharedCredential;
+}
+
+export function createTables(config: StorageConfig, options: TableOptions = {}): Tables {
+  const clientOptions: TableServiceClientOptions = {
+    additionalPolicies: (options.additionalPolicies ?? []).map((policy) => ({ policy, position: "perCall" })),
+  };
+  const make = (name: string): TableClient => {
+    const fullName = `${config.tablePrefix}${name}`;
+    if (config.connectionString !== undefined) {
+      const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(config.connectionString);
+      return TableClient.fromConnectionString(config.connectionString, fullName, {
+        ...clientOptions,
+        allowInsecureConnection: local,
+      });
+    }
+    if (config.tableServiceUri === undefined) throw new Error("Storage__tableServiceUri is not set");
+    return new TableClient(config.tableServiceUri, fullName, storageCredential(config), clientOptions);
+  };
+  return {
+    processes: make(tableNames.processes),
+    userProcesses: make(tableNames.userProcesses),
+    processIndex: make(tableNames.processIndex),
+  };
+}
+
+/** Creates the tables once per process; Azure creates them at deployment, Azurite on first use. */
+export async function ensureTables(tables: Tables): Promise<void> {
+  await Promise.all(
+    Object.values(tables).map(async (table) => {
+      try {
+        await table.createTable();
+      } catch (error) {
+        if (!(error instanceof RestError && error.statusCode === 409)) throw error;
+      }
+    }),
+  );
+}
+
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof RestError ? error.statusCode : undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404;
+}
+
+/** A conditional write lost its race: 412 on an ETag, 409 on an insert of a row that exists. */
+export function isConflict(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 412 || status === 409;
+}
+
+/** Runs a write; a lost race becomes a ConcurrencyError the domain retries or reports. */
+export async function conditional<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isConflict(error)) throw new ConcurrencyError(undefined, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Keys must never carry `/ \ # ?` or control characters (Table Storage refuses them or,
+ * worse, misroutes the request). Every key we build goes through here.
+ */
+export function safeKey(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value === "" || value.length > 512 || /[/\\#?\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw new Error(`Unsafe table key: ${JSON.stringify(value.slice(0, 40))}`);
+  }
+  return value;
+}

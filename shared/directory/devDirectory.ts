@@ -5,6 +5,7 @@ import { z } from "zod";
 import bundledDirectory from "../../local/dev-directory.json" with { type: "json" };
 import type { DirectoryUser } from "../domain/model.js";
 import type { Directory, Recipient, ResolvedRecipient } from "../ports.js";
+import { searchTokens } from "./graphQuery.js";
 
 const devDirectorySchema = z.object({
   tenantId: z.string(),
@@ -79,19 +80,17 @@ export class DevDirectory implements Directory {
     return Promise.resolve(found);
   }
 
+  /** Graph's `$search` semantics: each word typed starts a word of the name or of the address. */
   search(prefix: string, top: number): Promise<DirectoryUser[]> {
-    const needle = prefix.toLowerCase();
-    const matches = this.data.users.filter(
-      (user) =>
-        user.accountEnabled &&
-        (user.displayName
-          .toLowerCase()
-          .split(/\s+/)
-          .some((word) => word.startsWith(needle)) ||
-          user.displayName.toLowerCase().startsWith(needle) ||
-          user.email.toLowerCase().startsWith(needle)),
+    const words = searchTokens(prefix);
+    const matches = (text: string): boolean => {
+      const tokens = searchTokens(text);
+      return words.length > 0 && words.every((word) => tokens.some((token) => token.startsWith(word)));
+    };
+    const found = this.data.users.filter(
+      (user) => user.accountEnabled && (matches(user.displayName) || matches(user.email)),
     );
-    return Promise.resolve(matches.slice(0, top).map(toDirectoryUser));
+    return Promise.resolve(found.slice(0, top).map(toDirectoryUser));
   }
 }
 

@@ -1,0 +1,205 @@
+import { randomBytes, randomUUID } from "node:crypto";
+
+import type { PipelinePolicy, PipelineRequest } from "@azure/core-rest-pipeline";
+import azureFunctions, { type HttpResponseInit } from "@azure/functions";
+import { inject } from "vitest";
+
+import { type Config, loadConfig } from "../../shared/config.js";
+import { createServices, type ServiceOptions, type Services, useServices } from "../../shared/composition.js";
+import { readDevDirectory } from "../../shared/directory/devDirectory.js";
+import type { FunctionHandler } from "../../shared/http.js";
+import { startTestIdentity, type TestIdentity } from "./identity.js";
+
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+/** The dev users, by alias, with their ids. */
+export const users = Object.fromEntries(readDevDirectory().users.map((user) => [user.alias, user])) as Record<
+  "alice" | "bob" | "carol" | "dave" | "erin" | "frank" | "gina",
+  { id: string; alias: string; displayName: string; email: string }
+>;
+export const groupId = readDevDirectory().groups[0]?.id ?? "";
+
+/** Counts every storage request that leaves the SDK: the honest measure of round trips. */
+export class RoundTripCounter {
+  readonly requests: { method: string; url: string }[] = [];
+
+  readonly policy: PipelinePolicy = {
+    name: "roundTripCounter",
+    sendRequest: async (request, next) => {
+      this.requests.push({ method: request.method, url: request.url });
+      return await next(request);
+    },
+  };
+
+  reset(): void {
+    this.requests.length = 0;
+  }
+
+  get count(): number {
+    return this.requests.length;
+  }
+
+  /** Requests as `GET point`, `GET query`, `POST batch`, ... for readable assertions. */
+  kinds(): string[] {
+    return this.requests.map(({ method, url }) => {
+      const path = new URL(url).pathname;
+      if (path.endsWith("/$batch")) return `${method} batch`;
+      if (/\(PartitionKey='[^']*',RowKey='[^']*'\)$/.test(decodeURIComponent(path))) return `${method} point`;
+      return `${method} ${method === "GET" ? "query" : "other"}`;
+    });
+  }
+}
+
+/** Makes chosen storage requests fail as a crash would: the request never reaches storage. */
+export class FaultInjector {
+  private rules: { matches: (request: PipelineRequest) => boolean; remaining: number }[] = [];
+
+  readonly policy: PipelinePolicy = {
+    name: "faultInjector",
+    sendRequest: async (request, next) => {
+      const rule = this.rules.find((candidate) => candidate.remaining > 0 && candidate.matches(request));
+      if (rule !== undefined) {
+        rule.remaining -= 1;
+        throw new Error(`injected crash before ${request.method} ${new URL(request.url).pathname}`);
+      }
+      return await next(request);
+    },
+  };
+
+  crashOn(matches: (request: PipelineRequest) => boolean, times = 1): void {
+    this.rules.push({ matches, remaining: times });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+}
+
+export interface CallOptions {
+  readonly method?: string;
+  readonly path: string;
+  readonly params?: Record<string, string>;
+  /** A dev user alias, or a raw token, or null for no Authorization header. */
+  readonly as?: string | null;
+  readonly token?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export interface CallResult<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface TestApp {
+  readonly identity: TestIdentity;
+  readonly services: Services;
+  readonly config: Config;
+  readonly roundTrips: RoundTripCounter;
+  readonly faults: FaultInjector;
+  readonly logs: string[];
+  token(user: string): Promise<string>;
+  call<T = any>(handler: FunctionHandler, options: CallOptions): Promise<CallResult<T>>;
+  close(): Promise<void>;
+}
+
+/** Settings for a test run against the run's Azurite, with tables of its own. */
+export function testSettings(
+  identity: TestIdentity,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...identity.authSettings,
+    Storage: inject("azuriteConnectionString"),
+    STORAGE_TABLE_PREFIX: `t${randomBytes(6).toString("hex")}`,
+    APP_BASE_URL: "http://localhost:3000",
+    EMAIL_CONNECTION_STRING: "endpoint=http://127.0.0.1:9/;accesskey=dGVzdA==",
+    EMAIL_SENDER_ADDRESS: "DoNotReply@contoso.example",
+    DIRECTORY_MODE: "dev",
+    ...extra,
+  };
+}
+
+/**
+ * The app as the Functions host runs it, minus the host: the real composition root over
+ * Azurite and the dev directory, real tokens from a JWKS served on loopback, and handlers
+ * called with real `HttpRequest` and `InvocationContext` objects.
+ */
+export async function startTestApp(
+  options: { settings?: Record<string, string>; services?: ServiceOptions } = {},
+): Promise<TestApp> {
+  const identity = await startTestIdentity();
+  const config = loadConfig(testSettings(identity, options.settings));
+  const roundTrips = new RoundTripCounter();
+  const faults = new FaultInjector();
+  const services = createServices(config, {
+    ...options.services,
+    // The counter sits after the fault injector, so an injected crash is not counted as a round trip.
+    storagePolicies: [faults.policy, roundTrips.policy, ...(options.services?.storagePolicies ?? [])],
+  });
+  useServices(services);
+  await services.ready();
+  const logs: string[] = [];
+  const tokens = new Map<string, string>();
+
+  const token = async (user: string): Promise<string> => {
+    const cached = tokens.get(user);
+    if (cached !== undefined) return cached;
+    const minted = await identity.token(user);
+    tokens.set(user, minted);
+    return minted;
+  };
+
+  return {
+    identity,
+    services,
+    config,
+    roundTrips,
+    faults,
+    logs,
+    token,
+    async call<T>(handler: FunctionHandler, call: CallOptions): Promise<CallResult<T>> {
+      // Handlers reach the composition root as in production; this app's services answer them.
+      useServices(services);
+      const headers: Record<string, string> = { ...call.headers };
+      const bearer =
+        call.token ?? (call.as === null || call.as === undefined ? undefined : await token(call.as));
+      if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+      let body: string | undefined = call.rawBody;
+      if (call.body !== undefined) {
+        body = JSON.stringify(call.body);
+        headers["content-type"] ??= "application/json";
+      }
+      const request = new HttpRequest({
+        method: call.method ?? "GET",
+        url: `http://localhost:7071${call.path}`,
+        headers,
+        params: call.params ?? {},
+        ...(body !== undefined && { body: { string: body } }),
+      });
+      const context = new InvocationContext({
+        invocationId: randomUUID(),
+        functionName: "test",
+        logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(" ")}`),
+      });
+      const init: HttpResponseInit = await handler(request, context);
+      const response = new HttpResponse(init);
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (text === "" ? undefined : JSON.parse(text)) as T,
+      };
+    },
+    async close() {
+      useServices(undefined);
+      await identity.close();
+    },
+  };
+}
+
+export function processPath(id: string, rest = ""): { path: string; params: Record<string, string> } {
+  return { path: `/api/processes/${id}${rest}`, params: { id } };
+}

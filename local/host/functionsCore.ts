@@ -100,6 +100,9 @@ export function installFunctionsCore(): void {
   });
 }
 
+// Installed on import too, so that importing the host before the app is enough (the library caches the lookup).
+installFunctionsCore();
+
 /** Every function registered so far in this process. */
 export function registeredFunctions(): readonly RegisteredFunction[] {
   return [...registrations];

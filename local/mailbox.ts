@@ -1,6 +1,8 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+import { escapeHtml } from "../shared/email/invitationEmail.js";
+
 /**
  * A local stand-in of the Azure Communication Services Email REST API, the one the real
  * `@azure/communication-email` client calls: `POST {endpoint}/emails:send` and
@@ -395,10 +397,6 @@ function prefersHtml(accept: string): boolean {
   const html = accept.indexOf("text/html");
   const json = accept.indexOf("application/json");
   return html !== -1 && (json === -1 || html < json);
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function renderMailboxPage(messages: readonly MailboxMessage[]): string {

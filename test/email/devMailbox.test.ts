@@ -1,0 +1,212 @@
+import { createHash, createHmac } from "node:crypto";
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { devMailboxAccessKey, type MailboxMessage } from "../../local/mailbox.js";
+import type { EmailConfig } from "../../shared/config.js";
+import { createMailSender, invitationOperationId, type MailSender } from "../../shared/email/mailSender.js";
+import { startTestMailbox, type TestMailbox } from "../support/mailbox.js";
+
+const accessKey = devMailboxAccessKey;
+let testMailbox: TestMailbox;
+let sender: MailSender;
+
+beforeAll(async () => {
+  testMailbox = await startTestMailbox({ accessKey });
+  const config: EmailConfig = {
+    connectionString: testMailbox.connectionString,
+    senderAddress: "DoNotReply@contoso.example",
+    resendCooldownSeconds: 300,
+  };
+  sender = createMailSender(config, { pollIntervalMs: 10 });
+});
+
+afterAll(async () => {
+  await testMailbox.close();
+});
+
+beforeEach(() => {
+  testMailbox.mailbox.clear();
+});
+
+async function sendHostileMail(): Promise<string> {
+  const operationId = invitationOperationId(crypto.randomUUID());
+  await sender.send(
+    {
+      to: { address: "bob@contoso.example", displayName: "<img src=x onerror=alert(1)>" },
+      subject: "<script>alert('subject')</script>",
+      plainText: "<b>plain</b>",
+      html: '<p onclick="alert(1)">Hi <script>alert("html")</script></p>',
+    },
+    operationId,
+  );
+  return operationId;
+}
+
+/** Signs a request the way communication-common's HMAC policy does, to probe the stand-in's checks directly. */
+function signedHeaders(method: string, path: string, body: string, options: { hashOf?: string } = {}) {
+  const url = new URL(path, testMailbox.origin);
+  const date = new Date().toUTCString();
+  const contentHash = createHash("sha256")
+    .update(options.hashOf ?? body)
+    .digest("base64");
+  const stringToSign = `${method}\n${url.pathname}${url.search}\n${date};${url.host};${contentHash}`;
+  const signature = createHmac("sha256", Buffer.from(accessKey, "base64"))
+    .update(stringToSign)
+    .digest("base64");
+  return {
+    "x-ms-date": date,
+    "x-ms-content-sha256": contentHash,
+    authorization: `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`,
+    "content-type": "application/json",
+  };
+}
+
+const sendPath = "/emails:send?api-version=2025-09-01";
+const messageBody = JSON.stringify({
+  senderAddress: "DoNotReply@contoso.example",
+  content: { subject: "Direct", plainText: "Hello" },
+  recipients: { to: [{ address: "bob@contoso.example" }] },
+});
+
+describe("the dev mailbox's own routes", () => {
+  it("lists what arrived as JSON {value: [...]} with every field", async () => {
+    const operationId = await sendHostileMail();
+
+    const response = await fetch(`${testMailbox.origin}/dev/mailbox`);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await response.json()) as { value: MailboxMessage[] };
+    expect(body.value).toHaveLength(1);
+    expect(body.value[0]).toMatchObject({
+      operationId,
+      to: [{ address: "bob@contoso.example", displayName: "<img src=x onerror=alert(1)>" }],
+      subject: "<script>alert('subject')</script>",
+      plainText: "<b>plain</b>",
+      html: '<p onclick="alert(1)">Hi <script>alert("html")</script></p>',
+    });
+    expect(body.value[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Number.isNaN(Date.parse(body.value[0]?.receivedAt ?? ""))).toBe(false);
+  });
+
+  it("shows what arrived as an HTML page for a browser, with every value escaped and nothing able to run", async () => {
+    await sendHostileMail();
+
+    const response = await fetch(`${testMailbox.origin}/dev/mailbox`, {
+      headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+    });
+    const page = await response.text();
+
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page).not.toMatch(/<script/i);
+    expect(page).not.toMatch(/<img/i);
+    expect(page).not.toMatch(/<p onclick/i);
+    expect(page).toContain("&lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;");
+    expect(page).toContain("&lt;p onclick=&quot;alert(1)&quot;&gt;");
+  });
+
+  it("empties on DELETE", async () => {
+    await sendHostileMail();
+
+    const deleted = await fetch(`${testMailbox.origin}/dev/mailbox`, { method: "DELETE" });
+    const after = (await (await fetch(`${testMailbox.origin}/dev/mailbox`)).json()) as { value: unknown[] };
+
+    expect(deleted.status).toBe(204);
+    expect(after.value).toEqual([]);
+  });
+
+  it("answers 405 to other methods on the list and leaves paths that are not its own to the host", async () => {
+    const put = await fetch(`${testMailbox.origin}/dev/mailbox`, { method: "PUT" });
+    const other = await fetch(`${testMailbox.origin}/api/processes`);
+
+    expect(put.status).toBe(405);
+    // The test server answers 404 with an empty body only for what the mailbox did not claim.
+    expect(other.status).toBe(404);
+    expect(await other.text()).toBe("");
+  });
+});
+
+describe("the mail API's checks", () => {
+  it("accepts a request signed with the access key (the probe's signer agrees with the client's)", async () => {
+    const response = await fetch(`${testMailbox.origin}${sendPath}`, {
+      method: "POST",
+      headers: { ...signedHeaders("POST", sendPath, messageBody), "operation-id": crypto.randomUUID() },
+      body: messageBody,
+    });
+
+    expect(response.status).toBe(202);
+    expect(response.headers.get("operation-location")).toMatch(
+      /\/emails\/operations\/[0-9a-f-]{36}\?api-version=/,
+    );
+    expect(testMailbox.mailbox.list().map((m) => m.subject)).toEqual(["Direct"]);
+  });
+
+  it("refuses an unsigned request with 401 and records nothing", async () => {
+    const response = await fetch(`${testMailbox.origin}${sendPath}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: messageBody,
+    });
+
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("Denied");
+    expect(testMailbox.mailbox.list()).toEqual([]);
+  });
+
+  it("refuses with 401 a body that is not the one whose hash was signed", async () => {
+    const response = await fetch(`${testMailbox.origin}${sendPath}`, {
+      method: "POST",
+      headers: signedHeaders("POST", sendPath, messageBody, { hashOf: "{}" }),
+      body: messageBody,
+    });
+
+    expect(response.status).toBe(401);
+    expect(testMailbox.mailbox.list()).toEqual([]);
+  });
+
+  it("refuses with 401 a signature made for another path", async () => {
+    const response = await fetch(`${testMailbox.origin}${sendPath}`, {
+      method: "POST",
+      headers: signedHeaders("POST", "/emails:send?api-version=2021-10-01-preview", messageBody),
+      body: messageBody,
+    });
+
+    expect(response.status).toBe(401);
+  });
+
+  it("answers 404 for the status of an operation it never accepted", async () => {
+    const path = `/emails/operations/${crypto.randomUUID()}?api-version=2025-09-01`;
+
+    const response = await fetch(`${testMailbox.origin}${path}`, { headers: signedHeaders("GET", path, "") });
+
+    expect(response.status).toBe(404);
+  });
+
+  it("refuses a message without recipients with 400", async () => {
+    const body = JSON.stringify({
+      senderAddress: "a@b.example",
+      content: { subject: "s", plainText: "p" },
+      recipients: {},
+    });
+
+    const response = await fetch(`${testMailbox.origin}${sendPath}`, {
+      method: "POST",
+      headers: signedHeaders("POST", sendPath, body),
+      body,
+    });
+
+    expect(response.status).toBe(400);
+  });
+
+  it("counts the requests it got", async () => {
+    const before = testMailbox.mailbox.requestCounts();
+    await sendHostileMail();
+    const after = testMailbox.mailbox.requestCounts();
+
+    expect(after.send - before.send).toBe(1);
+    expect(after.status - before.status).toBeGreaterThanOrEqual(1);
+    expect(after.total - before.total).toBe(after.send - before.send + (after.status - before.status));
+  });
+});

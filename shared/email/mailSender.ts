@@ -91,23 +91,46 @@ const reasonLimit = 500;
 export function createMailSender(config: EmailConfig, tuning: MailSenderTuning = {}): MailSender {
   if (config.connectionString !== undefined) {
     const endpoint = /endpoint=([^;]+);/i.exec(config.connectionString)?.[1];
-    if (endpoint === undefined) throw new Error("EMAIL_CONNECTION_STRING: no endpoint=...; part");
-    const client = new EmailClient(config.connectionString, clientOptions(endpoint));
+    if (endpoint === undefined)
+      throw new Error("EMAIL_CONNECTION_STRING: expected endpoint=...;accesskey=...");
+    const client = new EmailClient(
+      config.connectionString,
+      clientOptions("EMAIL_CONNECTION_STRING", endpoint),
+    );
     return new AcsMailSender(client, endpoint, config.senderAddress, tuning);
   }
   if (config.endpoint !== undefined) {
+    const options = clientOptions("EMAIL_ENDPOINT", config.endpoint);
     const credential = tuning.credential ?? new DefaultAzureCredential();
-    const client = new EmailClient(config.endpoint, credential, clientOptions(config.endpoint));
-    return new AcsMailSender(client, config.endpoint, config.senderAddress, tuning);
+    return new AcsMailSender(
+      new EmailClient(config.endpoint, credential, options),
+      config.endpoint,
+      config.senderAddress,
+      tuning,
+    );
   }
   throw new Error("Set EMAIL_CONNECTION_STRING or EMAIL_ENDPOINT.");
 }
 
-function clientOptions(endpoint: string): EmailClientOptions {
-  const { protocol, hostname } = new URL(endpoint);
+function clientOptions(setting: string, endpoint: string): EmailClientOptions {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`${setting}: the endpoint '${endpoint}' is not a URL.`);
+  }
+  if (url.pathname !== "/" || url.search !== "") {
+    // The client refuses an endpoint with a path (communication-common assertValidEndpoint).
+    throw new Error(`${setting}: the endpoint must be an origin without a path, such as ${url.origin}/.`);
+  }
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new Error(
+      `${setting}: the endpoint must be https (plain http only to a stand-in on this machine).`,
+    );
+  }
   return {
-    // Plain HTTP only to a stand-in on this machine; anything else must be HTTPS.
-    allowInsecureConnection: protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(hostname),
+    allowInsecureConnection: url.protocol === "http:",
     // This adapter owns retries (bounded Retry-After, then the queue); the SDK's own would multiply them.
     retryOptions: { maxRetries: 0 },
   };

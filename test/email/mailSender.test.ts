@@ -16,6 +16,7 @@ import { startTestMailbox, type TestMailbox } from "../support/mailbox.js";
 
 const appBaseUrl = "http://localhost:3000";
 const senderAddress = "DoNotReply@contoso.example";
+const devKey = randomBytes(32).toString("base64");
 
 let testMailbox: TestMailbox;
 let sender: MailSender;
@@ -284,6 +285,37 @@ describe("looking up an earlier send", () => {
     } finally {
       testMailbox.mailbox.holdOperationsRunning(0);
     }
+  });
+});
+
+describe("creating the mail sender", () => {
+  it("refuses an endpoint with a path, which the Communication Services client cannot use, naming the setting", () => {
+    const config = emailConfig(`endpoint=http://localhost:7071/dev/mailbox/acs/;accesskey=${devKey}`);
+
+    expect(() => createMailSender(config)).toThrow(/^EMAIL_CONNECTION_STRING: .*without a path/);
+  });
+
+  it("refuses plain http to any host but this machine", () => {
+    const config = emailConfig(`endpoint=http://mail.contoso.example/;accesskey=${devKey}`);
+
+    expect(() => createMailSender(config)).toThrow(/^EMAIL_CONNECTION_STRING: .*https/);
+    expect(() =>
+      createMailSender({
+        endpoint: "http://mail.contoso.example/",
+        senderAddress,
+        resendCooldownSeconds: 300,
+      }),
+    ).toThrow(/^EMAIL_ENDPOINT: .*https/);
+  });
+
+  it("accepts an https endpoint for managed identity without calling anything", () => {
+    expect(
+      createMailSender({
+        endpoint: "https://contoso.communication.azure.com/",
+        senderAddress,
+        resendCooldownSeconds: 300,
+      }),
+    ).toBeDefined();
   });
 });
 

@@ -100,9 +100,19 @@ export class DevMailbox {
     return [...this.messages];
   }
 
+  /** Empties the mailbox (`DELETE /dev/mailbox`); the service still knows the operation ids it accepted. */
   clear(): void {
     this.messages.length = 0;
+  }
+
+  /** Back to a fresh service: no mail, no known operations, no scripted faults, counts at zero. */
+  reset(): void {
+    this.messages.length = 0;
     this.operations.clear();
+    this.scriptedSendAnswers.length = 0;
+    this.failingOperations = 0;
+    this.runningPolls = 0;
+    this.counts = { total: 0, send: 0, status: 0, unauthorized: 0 };
   }
 
   requestCounts(): MailboxRequestCounts {

@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  testMailbox.mailbox.clear();
+  testMailbox.mailbox.reset();
 });
 
 function mail(subject = "You are invited"): OutgoingMail {

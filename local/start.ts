@@ -1,10 +1,11 @@
+import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 
 import { DevDirectory } from "../shared/directory/devDirectory.js";
 import { type AzuritePorts, freePort, isListening, type RunningAzurite, startAzurite } from "./azurite.js";
-import { startFunctionsHost, MissingBuildError, type RunningFunctionsHost } from "./host/host.js";
+import { MissingBuildError, type RunningFunctionsHost, startFunctionsHost } from "./host/host.js";
 import { type ExtraRoute, PortInUseError } from "./host/httpServer.js";
 import { consoleLog, type HostLog } from "./host/invocation.js";
 import { applySettings, HostConfigurationError, readLocalSettings } from "./host/settings.js";
@@ -28,7 +29,8 @@ export interface LocalHostOptions {
   /** 7071 by default; 0 picks a free port. */
   readonly port?: number;
   /** Start Azurite (data folder, ports; in memory on free ports when both are omitted) or use a running one. */
-  readonly azurite?: { readonly location?: string; readonly ports?: AzuritePorts } | { readonly connectionString: string };
+  readonly azurite?:
+    { readonly location?: string; readonly ports?: AzuritePorts } | { readonly connectionString: string };
   /** Settings that win over the settings file and the environment (tests). */
   readonly settings?: Readonly<Record<string, string>>;
   /** Read local.settings.json / local.settings.sample.json; true by default. */
@@ -59,18 +61,23 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const port = requestedPort === 0 ? await freePort() : requestedPort;
   // Fail fast, before Azurite starts, when the port is taken.
   if (await isListening(port)) throw new PortInUseError(port);
+  if (!existsSync(entry)) throw new MissingBuildError(entry);
   const url = `http://localhost:${port}`;
 
   const file = options.readSettingsFile === false ? undefined : readLocalSettings(appRoot);
   const fileValues: Record<string, string> = {};
   for (const [key, value] of Object.entries(file?.values ?? {})) {
     // The sample points the dev routes at 7071; another port moves them along.
-    fileValues[key] = port === defaultPort ? value : value.replaceAll(`localhost:${defaultPort}`, `localhost:${port}`);
+    fileValues[key] =
+      port === defaultPort ? value : value.replaceAll(`localhost:${defaultPort}`, `localhost:${port}`);
   }
   applySettings(fileValues);
   for (const [key, value] of Object.entries(options.settings ?? {})) process.env[key] = value;
 
-  const azuriteOption = options.azurite ?? { location: join(appRoot, ".azurite"), ports: defaultAzuritePorts };
+  const azuriteOption = options.azurite ?? {
+    location: join(appRoot, ".azurite"),
+    ports: defaultAzuritePorts,
+  };
   let azurite: RunningAzurite | undefined;
   let storageConnectionString: string;
   if ("connectionString" in azuriteOption) {
@@ -86,19 +93,26 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   try {
     // "UseDevelopmentStorage=true" means this Azurite, wherever its ports are.
     for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && developmentStorage.test(value.trim())) process.env[key] = storageConnectionString;
+      if (value !== undefined && developmentStorage.test(value.trim()))
+        process.env[key] = storageConnectionString;
     }
 
     const env = process.env;
-    const persistent = azuriteOption !== undefined && "location" in azuriteOption && azuriteOption.location !== undefined;
+    const location = "location" in azuriteOption ? azuriteOption.location : undefined;
     const issuer = env.AUTH_ISSUER?.startsWith(`${url}/`) === true ? env.AUTH_ISSUER : `${url}/dev/identity`;
     const identityProvider = await DevIdentityProvider.create({
       issuer,
       clientId: requiredSetting("AUTH_CLIENT_ID"),
       tenantId: requiredSetting("AUTH_TENANT_ID"),
-      directory: DevDirectory.fromFile(env.DEV_DIRECTORY_FILE === undefined || env.DEV_DIRECTORY_FILE === "" ? undefined : env.DEV_DIRECTORY_FILE),
-      ...(persistent ? { keyFile: join(azuriteOption.location ?? "", "dev-identity-keys.json") } : {}),
-      ...(env.AUTH_REQUIRED_SCOPE === undefined || env.AUTH_REQUIRED_SCOPE === "" ? {} : { defaultScope: env.AUTH_REQUIRED_SCOPE }),
+      directory: DevDirectory.fromFile(
+        env.DEV_DIRECTORY_FILE === undefined || env.DEV_DIRECTORY_FILE === ""
+          ? undefined
+          : env.DEV_DIRECTORY_FILE,
+      ),
+      ...(location === undefined ? {} : { keyFile: join(location, "dev-identity-keys.json") }),
+      ...(env.AUTH_REQUIRED_SCOPE === undefined || env.AUTH_REQUIRED_SCOPE === ""
+        ? {}
+        : { defaultScope: env.AUTH_REQUIRED_SCOPE }),
     });
     const mailbox = new DevMailbox({ accessKey: mailboxAccessKey(env.EMAIL_CONNECTION_STRING) });
     const devRoutes: ExtraRoute[] = [
@@ -123,7 +137,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
         .map((origin) => origin.trim())
         .filter((origin) => origin !== ""),
       extraRoutes: devRoutes,
-      ...(options.maxRequestBodyBytes === undefined ? {} : { maxRequestBodyBytes: options.maxRequestBodyBytes }),
+      ...(options.maxRequestBodyBytes === undefined
+        ? {}
+        : { maxRequestBodyBytes: options.maxRequestBodyBytes }),
     });
 
     const runningAzurite = azurite;
@@ -135,7 +151,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       storageConnectionString,
       azurite: {
         started: runningAzurite?.started ?? false,
-        ...(persistent && azuriteOption.location !== undefined ? { location: azuriteOption.location } : {}),
+        ...(location === undefined ? {} : { location }),
       },
       ...(file === undefined ? {} : { settingsFile: file.file }),
       identityProvider,
@@ -157,7 +173,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 function requiredSetting(name: string): string {
   const value = process.env[name];
   if (value === undefined || value.trim() === "") {
-    throw new HostConfigurationError(`Setting ${name} is not set: copy local.settings.sample.json to local.settings.json.`);
+    throw new HostConfigurationError(
+      `Setting ${name} is not set: copy local.settings.sample.json to local.settings.json.`,
+    );
   }
   return value.trim();
 }
@@ -174,7 +192,8 @@ export function startupBanner(local: LocalHost, seconds: number): string {
   for (const route of host.httpRoutes) {
     lines.push(`  ${route.functionName}: [${route.methods.join(",")}] ${url}/${route.route}`);
   }
-  for (const queue of host.queues) lines.push(`  ${queue.functionName}: queueTrigger on '${queue.queueName}'`);
+  for (const queue of host.queues)
+    lines.push(`  ${queue.functionName}: queueTrigger on '${queue.queueName}'`);
   for (const timer of host.timers) lines.push(`  ${timer.functionName}: timerTrigger "${timer.schedule}"`);
   const json = `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8"))`;
   lines.push(
@@ -199,7 +218,7 @@ export function startupBanner(local: LocalHost, seconds: number): string {
 }
 
 /** Errors a user can act on get one line; anything else keeps its stack. */
-function oneLine(error: unknown, port: number): string | undefined {
+export function startFailureLine(error: unknown, port: number): string | undefined {
   if (error instanceof PortInUseError) {
     return `Port ${error.port} is already in use (another npm start?): stop it, or choose another port with PORT=${port + 1} npm start.`;
   }
@@ -223,7 +242,7 @@ async function main(): Promise<void> {
   try {
     local = await startLocalHost({ port });
   } catch (error) {
-    const line = oneLine(error, port);
+    const line = startFailureLine(error, port);
     if (line === undefined) throw error;
     process.stderr.write(`${line}\n`);
     process.exit(1);
@@ -250,6 +269,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", shutdown);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+// Run only as the entry script (node dist/local/start.js), not when a test imports startLocalHost.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   await main();
 }

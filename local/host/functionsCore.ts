@@ -63,7 +63,11 @@ const coreApi = {
     return programmingModel;
   },
   registerFunction(metadata: FunctionMetadata, handler: FunctionCallback): Disposable {
-    if (registrations.some((registered) => registered.metadata.name.toLowerCase() === metadata.name.toLowerCase())) {
+    if (
+      registrations.some(
+        (registered) => registered.metadata.name.toLowerCase() === metadata.name.toLowerCase(),
+      )
+    ) {
       throw new FunctionRegistrationError(`A function named "${metadata.name}" is already registered.`);
     }
     const registration = { metadata, handler };
@@ -84,7 +88,8 @@ const coreApi = {
   },
   /** The library's own system log (warnings about the programming model and the like). */
   log(level: string, category: string, message: string): void {
-    if (level === "error" || level === "warning") console.warn(`[functions ${category}] ${level}: ${message}`);
+    if (level === "error" || level === "warning")
+      console.warn(`[functions ${category}] ${level}: ${message}`);
   },
 };
 
@@ -142,7 +147,8 @@ export function triggerOf(fn: RegisteredFunction): BindingMetadata {
   const trigger = Object.values(fn.metadata.bindings).find(
     (binding) => binding.direction === "in" && binding.type.toLowerCase().endsWith("trigger"),
   );
-  if (trigger === undefined) throw new FunctionRegistrationError(`Function "${fn.metadata.name}" has no trigger.`);
+  if (trigger === undefined)
+    throw new FunctionRegistrationError(`Function "${fn.metadata.name}" has no trigger.`);
   return trigger;
 }
 

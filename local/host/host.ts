@@ -57,7 +57,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     writeOutputs,
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins: options.corsAllowedOrigins }),
-    ...(options.maxRequestBodyBytes === undefined ? {} : { maxRequestBodyBytes: options.maxRequestBodyBytes }),
+    ...(options.maxRequestBodyBytes === undefined
+      ? {}
+      : { maxRequestBodyBytes: options.maxRequestBodyBytes }),
     ...(options.extraRoutes === undefined ? {} : { extraRoutes: options.extraRoutes }),
   });
   let queues: RunningQueues | undefined;

@@ -4,12 +4,12 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 
-import azureFunctions from "@azure/functions";
 import type { Cookie } from "@azure/functions";
+import azureFunctions from "@azure/functions";
 
 import { type RegisteredFunction, triggerOf } from "./functionsCore.js";
-import { type HostLog, invoke, type InvocationRequest } from "./invocation.js";
-import { compareRoutes, compileRoute, type CompiledRoute, pathSegments } from "./routes.js";
+import { type HostLog, type InvocationRequest, invoke } from "./invocation.js";
+import { compareRoutes, type CompiledRoute, compileRoute, pathSegments } from "./routes.js";
 
 const { HttpRequest, HttpResponse } = azureFunctions;
 
@@ -68,7 +68,8 @@ export function httpRoutesOf(functions: readonly RegisteredFunction[], routePref
   for (const fn of functions) {
     const trigger = triggerOf(fn);
     if (trigger.type !== "httpTrigger") continue;
-    const template = typeof trigger.route === "string" && trigger.route !== "" ? trigger.route : fn.metadata.name;
+    const template =
+      typeof trigger.route === "string" && trigger.route !== "" ? trigger.route : fn.metadata.name;
     const route = [routePrefix, template.replace(/^\/+/, "")].filter((part) => part !== "").join("/");
     const methods = Array.isArray(trigger.methods)
       ? trigger.methods.map((method) => String(method).toUpperCase())
@@ -124,7 +125,9 @@ async function writeFunctionResponse(res: ServerResponse, result: unknown, head:
     return 204;
   }
   if (typeof result !== "object") {
-    throw new TypeError('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
+    throw new TypeError(
+      'The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".',
+    );
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   for (const [name, value] of response.headers.entries()) {
@@ -163,7 +166,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
     if (req.headers.origin !== undefined) res.setHeader("vary", "Origin");
 
     // Preflight is the platform's job in Azure, so the functions never see it.
-    if (method === "OPTIONS" && req.headers.origin !== undefined && req.headers["access-control-request-method"] !== undefined) {
+    if (
+      method === "OPTIONS" &&
+      req.headers.origin !== undefined &&
+      req.headers["access-control-request-method"] !== undefined
+    ) {
       if (allowedOrigin === undefined) {
         sendEmpty(res, 403);
         return;
@@ -259,7 +266,9 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      options.log(`[${new Date().toISOString()}] host error: ${error instanceof Error ? error.message : String(error)}`);
+      options.log(
+        `[${new Date().toISOString()}] host error: ${error instanceof Error ? error.message : String(error)}`,
+      );
       if (!res.headersSent) sendEmpty(res, 500);
       else res.destroy();
     });

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { format } from "node:util";
 
-import azureFunctions from "@azure/functions";
 import type { LogLevel, TriggerMetadata } from "@azure/functions";
+import azureFunctions from "@azure/functions";
 
 import { type BindingMetadata, hooksFor, type RegisteredFunction, triggerOf } from "./functionsCore.js";
 
@@ -101,7 +101,9 @@ export async function invoke(request: InvocationRequest): Promise<InvocationOutc
     }
   }
   if (outcome.error !== undefined) {
-    context.error(outcome.error instanceof Error ? (outcome.error.stack ?? outcome.error.message) : outcome.error);
+    context.error(
+      outcome.error instanceof Error ? (outcome.error.stack ?? outcome.error.message) : outcome.error,
+    );
   }
 
   if (request.complete !== undefined) {

@@ -41,7 +41,9 @@ function parseValue(text: string, spec: FieldSpec, expression: string): number {
     throw new ScheduleError(`Schedule "${expression}": "${text}" is not a valid ${spec.label}.`);
   }
   if (!Number.isInteger(value) || value < spec.min || value > spec.max) {
-    throw new ScheduleError(`Schedule "${expression}": ${spec.label} ${text} is outside ${spec.min}-${spec.max}.`);
+    throw new ScheduleError(
+      `Schedule "${expression}": ${spec.label} ${text} is outside ${spec.min}-${spec.max}.`,
+    );
   }
   return value;
 }
@@ -52,7 +54,9 @@ function parseField(text: string, spec: FieldSpec, expression: string): Set<numb
     const [range = "", stepText] = part.split("/");
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1) {
-      throw new ScheduleError(`Schedule "${expression}": step "${stepText ?? ""}" in the ${spec.label} field is not a positive integer.`);
+      throw new ScheduleError(
+        `Schedule "${expression}": step "${stepText ?? ""}" in the ${spec.label} field is not a positive integer.`,
+      );
     }
     let from: number;
     let to: number;

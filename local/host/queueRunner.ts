@@ -1,7 +1,7 @@
 import { type DequeuedMessageItem, type QueueClient, QueueServiceClient } from "@azure/storage-queue";
 
 import { type BindingMetadata, type RegisteredFunction, triggerOf } from "./functionsCore.js";
-import { type HostLog, invoke, type InvocationOutcome } from "./invocation.js";
+import { type HostLog, type InvocationOutcome, invoke } from "./invocation.js";
 import { type QueueSettings, resolveBindingExpression, resolveStorageConnection } from "./settings.js";
 
 /**
@@ -40,7 +40,10 @@ function serviceClient(connectionString: string): QueueServiceClient {
 }
 
 export function queueClientFor(binding: BindingMetadata, env: NodeJS.ProcessEnv = process.env): QueueClient {
-  const connection = resolveStorageConnection(typeof binding.connection === "string" ? binding.connection : undefined, env);
+  const connection = resolveStorageConnection(
+    typeof binding.connection === "string" ? binding.connection : undefined,
+    env,
+  );
   const queueName = resolveBindingExpression(String(binding.queueName), env).toLowerCase();
   return serviceClient(connection).getQueueClient(queueName);
 }
@@ -58,7 +61,9 @@ export function decodeMessage(raw: string, encoding: QueueSettings["messageEncod
   let text = raw;
   if (encoding === "base64") {
     if (raw.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(raw)) {
-      throw new MessageDecodingError("The message is not valid base64 (host.json extensions.queues.messageEncoding is base64).");
+      throw new MessageDecodingError(
+        "The message is not valid base64 (host.json extensions.queues.messageEncoding is base64).",
+      );
     }
     text = Buffer.from(raw, "base64").toString("utf8");
   }
@@ -78,12 +83,19 @@ export function queueOutputWriter(
     for (const binding of Object.values(fn.metadata.bindings)) {
       if (binding.direction !== "out" || binding.type !== "queue") continue;
       const value: unknown =
-        binding.name === fn.metadata.bindings.$return?.name ? outcome.result : outcome.context.extraOutputs.get(binding.name);
+        binding.name === fn.metadata.bindings.$return?.name
+          ? outcome.result
+          : outcome.context.extraOutputs.get(binding.name);
       if (value === undefined || value === null) continue;
       const client = queueClientFor(binding, env);
       await client.createIfNotExists();
       for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
-        const text = typeof item === "string" ? item : Buffer.isBuffer(item) ? item.toString("utf8") : JSON.stringify(item);
+        const text =
+          typeof item === "string"
+            ? item
+            : Buffer.isBuffer(item)
+              ? item.toString("utf8")
+              : JSON.stringify(item);
         await client.sendMessage(encodeMessage(text, settings.messageEncoding));
       }
     }
@@ -111,23 +123,34 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<R
     });
   }
 
-  async function moveToPoison(queue: QueueClient, poison: QueueClient, message: DequeuedMessageItem): Promise<void> {
+  async function moveToPoison(
+    queue: QueueClient,
+    poison: QueueClient,
+    message: DequeuedMessageItem,
+  ): Promise<void> {
     await poison.sendMessage(message.messageText);
     await queue.deleteMessage(message.messageId, message.popReceipt);
   }
 
-  async function processMessage(fn: RegisteredFunction, queue: QueueClient, poison: QueueClient, message: DequeuedMessageItem): Promise<void> {
+  async function processMessage(
+    fn: RegisteredFunction,
+    queue: QueueClient,
+    poison: QueueClient,
+    message: DequeuedMessageItem,
+  ): Promise<void> {
     if (message.dequeueCount > settings.maxDequeueCount) {
-      log(`[${new Date().toISOString()}] Message ${message.messageId} of '${queue.name}' was dequeued ${message.dequeueCount} times: moved to '${poison.name}'.`);
+      log(
+        `[${new Date().toISOString()}] Message ${message.messageId} of '${queue.name}' was dequeued ${message.dequeueCount} times: moved to '${poison.name}'.`,
+      );
       await moveToPoison(queue, poison, message);
       return;
     }
     let input: unknown;
-    let decodingError: unknown;
+    let decodingError: Error | undefined;
     try {
       input = decodeMessage(message.messageText, settings.messageEncoding);
     } catch (error) {
-      decodingError = error;
+      decodingError = error instanceof Error ? error : new MessageDecodingError(String(error));
     }
     const triggerMetadata = {
       id: message.messageId,
@@ -161,7 +184,12 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<R
         } else if (message.dequeueCount >= settings.maxDequeueCount || decodingError !== undefined) {
           await moveToPoison(queue, poison, message);
         } else {
-          await queue.updateMessage(message.messageId, message.popReceipt, undefined, Math.round(settings.visibilityTimeoutMs / 1000));
+          await queue.updateMessage(
+            message.messageId,
+            message.popReceipt,
+            undefined,
+            Math.round(settings.visibilityTimeoutMs / 1000),
+          );
         }
         return outcome;
       },
@@ -184,11 +212,15 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<R
         });
         messages = response.receivedMessageItems;
       } catch (error) {
-        log(`[${new Date().toISOString()}] Polling '${queue.name}' for '${fn.metadata.name}' failed: ${(error as Error).message}`);
+        log(
+          `[${new Date().toISOString()}] Polling '${queue.name}' for '${fn.metadata.name}' failed: ${(error as Error).message}`,
+        );
       }
       for (const message of messages) {
         const task = processMessage(fn, queue, poison, message).catch((error: unknown) => {
-          log(`[${new Date().toISOString()}] Settling message ${message.messageId} of '${queue.name}' failed: ${(error as Error).message}`);
+          log(
+            `[${new Date().toISOString()}] Settling message ${message.messageId} of '${queue.name}' failed: ${(error as Error).message}`,
+          );
         });
         const tracked = task.finally(() => {
           running.delete(tracked);
@@ -210,15 +242,18 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<R
     const trigger = triggerOf(fn);
     if (trigger.type !== "queueTrigger") continue;
     const queue = queueClientFor(trigger, env);
-    const poison = serviceClient(resolveStorageConnection(typeof trigger.connection === "string" ? trigger.connection : undefined, env)).getQueueClient(
-      `${queue.name}-poison`,
-    );
+    const poison = serviceClient(
+      resolveStorageConnection(typeof trigger.connection === "string" ? trigger.connection : undefined, env),
+    ).getQueueClient(`${queue.name}-poison`);
     await queue.createIfNotExists();
     await poison.createIfNotExists();
     queues.push({
       functionName: fn.metadata.name,
       queueName: queue.name,
-      connection: typeof trigger.connection === "string" && trigger.connection !== "" ? trigger.connection : "AzureWebJobsStorage",
+      connection:
+        typeof trigger.connection === "string" && trigger.connection !== ""
+          ? trigger.connection
+          : "AzureWebJobsStorage",
     });
     loops.push(poll(fn, queue, poison));
   }

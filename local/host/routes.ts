@@ -36,12 +36,15 @@ const guidPattern = /^[{(]?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[
 
 function constraintFor(spec: string, template: string): Constraint {
   const match = /^(\w+)(?:\((.*)\))?$/s.exec(spec);
-  if (match === null) throw new RouteTemplateError(`Route "${template}": constraint "${spec}" is not understood.`);
+  if (match === null)
+    throw new RouteTemplateError(`Route "${template}": constraint "${spec}" is not understood.`);
   const [, kind = "", rawArgs] = match;
-  const args = rawArgs === undefined ? [] : kind === "regex" ? [rawArgs] : rawArgs.split(",").map((a) => a.trim());
+  const args =
+    rawArgs === undefined ? [] : kind === "regex" ? [rawArgs] : rawArgs.split(",").map((a) => a.trim());
   const arg = (index: number): number => {
     const value = Number(args[index]);
-    if (!Number.isFinite(value)) throw new RouteTemplateError(`Route "${template}": constraint "${spec}" needs a number.`);
+    if (!Number.isFinite(value))
+      throw new RouteTemplateError(`Route "${template}": constraint "${spec}" needs a number.`);
     return value;
   };
   switch (kind.toLowerCase()) {
@@ -110,9 +113,16 @@ function parseParameter(body: string, template: string): Parameter {
     else defaultValue = tail[3] ?? "";
     if (last === 0) name = parts[0] ?? "";
   }
-  if (!/^\w+$/.test(name)) throw new RouteTemplateError(`Route "${template}": parameter "{${body}}" has no valid name.`);
+  if (!/^\w+$/.test(name))
+    throw new RouteTemplateError(`Route "${template}": parameter "{${body}}" has no valid name.`);
   const constraints = parts.slice(1).map((spec) => constraintFor(spec, template));
-  return { name, optional: optional || catchAll, catchAll, constraints, ...(defaultValue === undefined ? {} : { defaultValue }) };
+  return {
+    name,
+    optional: optional || catchAll,
+    catchAll,
+    constraints,
+    ...(defaultValue === undefined ? {} : { defaultValue }),
+  };
 }
 
 function escapeRegex(text: string): string {
@@ -143,7 +153,8 @@ function compileSegment(text: string, template: string): Segment {
     source += parameter.optional && text.length === close - open + 1 ? "(.*)" : "(.+?)";
     index = close + 1;
   }
-  const only = parameters.length === 1 && text.startsWith("{") && text.endsWith("}") ? parameters[0] : undefined;
+  const only =
+    parameters.length === 1 && text.startsWith("{") && text.endsWith("}") ? parameters[0] : undefined;
   const precedence =
     parameters.length === 0
       ? 0
@@ -158,7 +169,10 @@ function compileSegment(text: string, template: string): Segment {
 }
 
 export function compileRoute(template: string): CompiledRoute {
-  const texts = template.replace(/^[~/]+|\/+$/g, "").split("/").filter((s) => s !== "");
+  const texts = template
+    .replace(/^[~/]+|\/+$/g, "")
+    .split("/")
+    .filter((s) => s !== "");
   const segments = texts.map((text) => compileSegment(text, template));
   const catchAllIndex = segments.findIndex((s) => s.parameters.some((p) => p.catchAll));
   if (catchAllIndex >= 0 && catchAllIndex !== segments.length - 1) {

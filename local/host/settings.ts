@@ -25,7 +25,8 @@ export interface HostSettings {
 /** `hh:mm:ss[.fff]` or `d.hh:mm:ss` (a .NET TimeSpan, as host.json writes durations) in ms. */
 export function parseTimeSpan(value: string, setting: string): number {
   const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$/.exec(value.trim());
-  if (match === null) throw new HostConfigurationError(`host.json ${setting} "${value}" is not a TimeSpan (hh:mm:ss).`);
+  if (match === null)
+    throw new HostConfigurationError(`host.json ${setting} "${value}" is not a TimeSpan (hh:mm:ss).`);
   const [, days = "0", hours = "0", minutes = "0", seconds = "0", fraction = "0"] = match;
   return (
     ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 +
@@ -35,7 +36,9 @@ export function parseTimeSpan(value: string, setting: string): number {
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 function positive(value: unknown, fallback: number, setting: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -53,11 +56,14 @@ export function readHostSettings(appRoot: string): HostSettings {
   const extensions = asRecord(asRecord(json).extensions);
   const http = asRecord(extensions.http);
   const queues = asRecord(extensions.queues);
-  const routePrefix = typeof http.routePrefix === "string" ? http.routePrefix.replace(/^\/+|\/+$/g, "") : "api";
+  const routePrefix =
+    typeof http.routePrefix === "string" ? http.routePrefix.replace(/^\/+|\/+$/g, "") : "api";
   const batchSize = positive(queues.batchSize, 16, "extensions.queues.batchSize", 32);
   const encoding = queues.messageEncoding ?? "base64";
   if (encoding !== "base64" && encoding !== "none") {
-    throw new HostConfigurationError(`host.json extensions.queues.messageEncoding must be "base64" or "none".`);
+    throw new HostConfigurationError(
+      `host.json extensions.queues.messageEncoding must be "base64" or "none".`,
+    );
   }
   const timeSpan = (value: unknown, fallback: string, setting: string): number =>
     parseTimeSpan(typeof value === "string" ? value : fallback, setting);
@@ -65,9 +71,17 @@ export function readHostSettings(appRoot: string): HostSettings {
     routePrefix,
     queues: {
       batchSize: Math.max(1, batchSize),
-      newBatchThreshold: positive(queues.newBatchThreshold, Math.floor(batchSize / 2), "extensions.queues.newBatchThreshold"),
+      newBatchThreshold: positive(
+        queues.newBatchThreshold,
+        Math.floor(batchSize / 2),
+        "extensions.queues.newBatchThreshold",
+      ),
       maxDequeueCount: Math.max(1, positive(queues.maxDequeueCount, 5, "extensions.queues.maxDequeueCount")),
-      visibilityTimeoutMs: timeSpan(queues.visibilityTimeout, "00:00:00", "extensions.queues.visibilityTimeout"),
+      visibilityTimeoutMs: timeSpan(
+        queues.visibilityTimeout,
+        "00:00:00",
+        "extensions.queues.visibilityTimeout",
+      ),
       maxPollingIntervalMs: Math.max(
         100,
         timeSpan(queues.maxPollingInterval, "00:01:00", "extensions.queues.maxPollingInterval"),
@@ -81,7 +95,9 @@ export function readHostSettings(appRoot: string): HostSettings {
  * The `Values` of local.settings.json (else local.settings.sample.json), as Core Tools reads
  * them; `undefined` when neither exists.
  */
-export function readLocalSettings(appRoot: string): { file: string; values: Record<string, string> } | undefined {
+export function readLocalSettings(
+  appRoot: string,
+): { file: string; values: Record<string, string> } | undefined {
   for (const name of ["local.settings.json", "local.settings.sample.json"]) {
     const file = join(appRoot, name);
     if (!existsSync(file)) continue;
@@ -93,7 +109,8 @@ export function readLocalSettings(appRoot: string): { file: string; values: Reco
     }
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(asRecord(asRecord(json).Values))) {
-      if (value !== null && value !== undefined) values[key] = String(value);
+      if (value !== null && value !== undefined)
+        values[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return { file, values };
   }
@@ -101,7 +118,10 @@ export function readLocalSettings(appRoot: string): { file: string; values: Reco
 }
 
 /** Puts settings into `process.env` without overriding variables that are really set. */
-export function applySettings(values: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): void {
+export function applySettings(
+  values: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   for (const [key, value] of Object.entries(values)) {
     env[key] ??= value;
   }
@@ -123,7 +143,10 @@ export function resolveBindingExpression(value: string, env: NodeJS.ProcessEnv =
  * `AzureWebJobs<Name>`) holding a connection string. Identity-based `<Name>__queueServiceUri`
  * needs Azure credentials, so the local host asks for a connection string instead.
  */
-export function resolveStorageConnection(connection: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveStorageConnection(
+  connection: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const name = connection === undefined || connection === "" ? "AzureWebJobsStorage" : connection;
   for (const candidate of [name, `AzureWebJobs${name}`]) {
     const value = env[candidate];
@@ -134,5 +157,7 @@ export function resolveStorageConnection(connection: string | undefined, env: No
       `Connection "${name}" is identity-based (${name}__queueServiceUri); the local host needs a connection string: set ${name}=UseDevelopmentStorage=true.`,
     );
   }
-  throw new HostConfigurationError(`Connection "${name}" is not set: set ${name} to a storage connection string.`);
+  throw new HostConfigurationError(
+    `Connection "${name}" is not set: set ${name} to a storage connection string.`,
+  );
 }

@@ -1,7 +1,7 @@
 import type { Timer } from "@azure/functions";
 
 import { type RegisteredFunction, triggerOf } from "./functionsCore.js";
-import { type HostLog, invoke, type InvocationRequest } from "./invocation.js";
+import { type HostLog, type InvocationRequest, invoke } from "./invocation.js";
 import { parseSchedule, type Schedule } from "./ncrontab.js";
 import { resolveBindingExpression } from "./settings.js";
 
@@ -28,6 +28,8 @@ const pastDueAfterMs = 1000;
  */
 export function startTimers(options: TimerRunnerOptions): RunningTimers {
   let stopped = false;
+  // A function, not the flag itself, since stop() flips it while a loop awaits.
+  const isStopped = (): boolean => stopped;
   const timeouts = new Map<NodeJS.Timeout, () => void>();
   const running = new Set<Promise<unknown>>();
   const schedules: { functionName: string; schedule: string; runOnStartup: boolean }[] = [];
@@ -42,7 +44,12 @@ export function startTimers(options: TimerRunnerOptions): RunningTimers {
     });
   }
 
-  async function fire(fn: RegisteredFunction, schedule: Schedule, scheduled: Date, last: Date | undefined): Promise<void> {
+  async function fire(
+    fn: RegisteredFunction,
+    schedule: Schedule,
+    scheduled: Date,
+    last: Date | undefined,
+  ): Promise<void> {
     const now = new Date();
     const timer: Timer = {
       isPastDue: now.getTime() - scheduled.getTime() > pastDueAfterMs,
@@ -67,20 +74,22 @@ export function startTimers(options: TimerRunnerOptions): RunningTimers {
 
   async function run(fn: RegisteredFunction, schedule: Schedule, runOnStartup: boolean): Promise<void> {
     let last: Date | undefined;
-    if (runOnStartup && !stopped) {
+    if (runOnStartup && !isStopped()) {
       last = new Date();
       await fire(fn, schedule, last, undefined);
     }
-    while (!stopped) {
+    while (!isStopped()) {
       const occurrence = schedule.next(new Date());
       if (occurrence === undefined) {
-        options.log(`[${new Date().toISOString()}] Timer '${fn.metadata.name}': schedule "${schedule.expression}" never occurs.`);
+        options.log(
+          `[${new Date().toISOString()}] Timer '${fn.metadata.name}': schedule "${schedule.expression}" never occurs.`,
+        );
         return;
       }
-      while (!stopped && Date.now() < occurrence.getTime()) {
+      while (!isStopped() && Date.now() < occurrence.getTime()) {
         await wait(Math.min(maxDelayMs, occurrence.getTime() - Date.now()));
       }
-      if (stopped) return;
+      if (isStopped()) return;
       await fire(fn, schedule, occurrence, last);
       last = occurrence;
     }

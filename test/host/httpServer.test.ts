@@ -35,7 +35,8 @@ afterAll(async () => {
   await host.close();
 });
 
-const invocationLines = (id: string): string[] => lines.filter((line) => line.includes("Executed") && line.includes(id));
+const invocationLines = (id: string): string[] =>
+  lines.filter((line) => line.includes("Executed") && line.includes(id));
 
 describe("routing", () => {
   test("a typed segment routes to the function whose constraint it satisfies", async () => {
@@ -44,7 +45,10 @@ describe("routing", () => {
     expect(byId.status).toBe(200);
     expect(await byId.json()).toEqual({ id, kind: "byId" });
     expect(await (await fetch(`${host.url}/API/PROCESSES`)).json()).toEqual({ kind: "list" });
-    expect(await (await fetch(`${host.url}/api/processes/7/report/2024`)).json()).toEqual({ id: "7", year: "2024" });
+    expect(await (await fetch(`${host.url}/api/processes/7/report/2024`)).json()).toEqual({
+      id: "7",
+      year: "2024",
+    });
     expect(await (await fetch(`${host.url}/api/processes/7/report`)).json()).toEqual({ id: "7", year: null });
   });
 
@@ -99,7 +103,10 @@ describe("requests and responses", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("x-answer")).toBe("42");
     expect(response.headers.get("location")).toBe("/api/things/1");
-    expect(response.headers.getSetCookie()).toEqual(["session=abc; Path=/; HttpOnly; SameSite=Strict", "theme=dark; Max-Age=60"]);
+    expect(response.headers.getSetCookie()).toEqual([
+      "session=abc; Path=/; HttpOnly; SameSite=Strict",
+      "theme=dark; Max-Age=60",
+    ]);
     expect(await response.text()).toBe("created");
   });
 
@@ -111,10 +118,14 @@ describe("requests and responses", () => {
 
   test("a body over the size limit is refused with 413 before the function runs", async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${host.url}/api/echo`, { method: "POST", headers: { "content-type": "text/plain" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        `${host.url}/api/echo`,
+        { method: "POST", headers: { "content-type": "text/plain" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.end("x".repeat(4096));
     });
@@ -127,7 +138,9 @@ describe("requests and responses", () => {
     expect(await response.text()).toBe("");
     const failed = lines.filter((line) => line.includes("Executed 'broken' (Failed"));
     expect(failed).toHaveLength(1);
-    expect(lines.some((line) => line.includes("[broken]") && line.includes("this function always throws"))).toBe(true);
+    expect(
+      lines.some((line) => line.includes("[broken]") && line.includes("this function always throws")),
+    ).toBe(true);
   });
 });
 
@@ -140,9 +153,13 @@ describe("invocations", () => {
       const executed = invocationLines(id);
       expect(executed).toHaveLength(1);
       expect(executed[0]).toMatch(
-        new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\] Executed 'echo' \\(Succeeded, Id=${id}, Duration=\\d+ms\\) GET /api/echo/\\w+ 200$`),
+        new RegExp(
+          `^\\[\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\] Executed 'echo' \\(Succeeded, Id=${id}, Duration=\\d+ms\\) GET /api/echo/\\w+ 200$`,
+        ),
       );
-      expect(lines.filter((line) => line.includes(`[echo] [${id}] information: echo called`))).toHaveLength(1);
+      expect(lines.filter((line) => line.includes(`[echo] [${id}] information: echo called`))).toHaveLength(
+        1,
+      );
     }
   });
 
@@ -157,7 +174,11 @@ describe("CORS", () => {
   test("a configured origin is allowed and its preflight is answered by the host", async () => {
     const preflight = await fetch(`${host.url}/api/echo`, {
       method: "OPTIONS",
-      headers: { origin: "http://localhost:3000", "access-control-request-method": "PUT", "access-control-request-headers": "authorization, content-type" },
+      headers: {
+        origin: "http://localhost:3000",
+        "access-control-request-method": "PUT",
+        "access-control-request-headers": "authorization, content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");

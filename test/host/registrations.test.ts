@@ -21,14 +21,33 @@ const byName = (name: string): RegisteredFunction => {
 
 test("every function registered the usual way reaches the host as core metadata", () => {
   expect(functions.map((fn) => fn.metadata.name).sort()).toEqual(
-    ["alwaysFails", "binary", "broken", "cookies", "echo", "files", "getProcess", "listProcesses", "processReport", "receiveWork", "streamed", "tick"].sort(),
+    [
+      "alwaysFails",
+      "binary",
+      "broken",
+      "cookies",
+      "echo",
+      "files",
+      "getProcess",
+      "listProcesses",
+      "processReport",
+      "receiveWork",
+      "streamed",
+      "tick",
+    ].sort(),
   );
   for (const fn of functions) expect(typeof fn.handler).toBe("function");
 });
 
 test("an HTTP registration carries its trigger type, route, methods and an http return binding", () => {
   const echo = byName("echo");
-  expect(triggerOf(echo)).toMatchObject({ type: "httpTrigger", direction: "in", route: "echo/{name?}", methods: ["GET", "POST", "PUT"], authLevel: "anonymous" });
+  expect(triggerOf(echo)).toMatchObject({
+    type: "httpTrigger",
+    direction: "in",
+    route: "echo/{name?}",
+    methods: ["GET", "POST", "PUT"],
+    authLevel: "anonymous",
+  });
   expect(echo.metadata.bindings.$return).toMatchObject({ type: "http", direction: "out" });
 });
 
@@ -41,7 +60,11 @@ test("a queue registration carries its queue name expression and connection name
 });
 
 test("a timer registration carries its schedule", () => {
-  expect(triggerOf(byName("tick"))).toMatchObject({ type: "timerTrigger", schedule: "*/1 * * * * *", runOnStartup: false });
+  expect(triggerOf(byName("tick"))).toMatchObject({
+    type: "timerTrigger",
+    schedule: "*/1 * * * * *",
+    runOnStartup: false,
+  });
 });
 
 test("the host's HTTP routes are the registrations' routes under the route prefix", () => {

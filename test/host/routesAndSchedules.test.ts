@@ -3,7 +3,11 @@ import { describe, expect, test } from "vitest";
 import { parseSchedule, ScheduleError } from "../../local/host/ncrontab.js";
 import { decodeMessage, encodeMessage, MessageDecodingError } from "../../local/host/queueRunner.js";
 import { compileRoute, pathSegments, RouteTemplateError } from "../../local/host/routes.js";
-import { parseTimeSpan, resolveBindingExpression, resolveStorageConnection } from "../../local/host/settings.js";
+import {
+  parseTimeSpan,
+  resolveBindingExpression,
+  resolveStorageConnection,
+} from "../../local/host/settings.js";
 
 const match = (template: string, path: string) => compileRoute(template).match(pathSegments(path) ?? []);
 
@@ -90,10 +94,14 @@ describe("settings as the Functions host reads them", () => {
   });
 
   test("a connection is a setting holding a connection string; identity-based ones are explained", () => {
-    expect(resolveStorageConnection("Storage", { Storage: "UseDevelopmentStorage=true" })).toBe("UseDevelopmentStorage=true");
+    expect(resolveStorageConnection("Storage", { Storage: "UseDevelopmentStorage=true" })).toBe(
+      "UseDevelopmentStorage=true",
+    );
     expect(resolveStorageConnection("Storage", { AzureWebJobsStorage: "a=b" })).toBe("a=b");
     expect(resolveStorageConnection(undefined, { AzureWebJobsStorage: "c=d" })).toBe("c=d");
-    expect(() => resolveStorageConnection("Storage", { Storage__queueServiceUri: "https://x" })).toThrow(/connection string/);
+    expect(() => resolveStorageConnection("Storage", { Storage__queueServiceUri: "https://x" })).toThrow(
+      /connection string/,
+    );
     expect(() => resolveStorageConnection("Missing", {})).toThrow(/"Missing" is not set/);
   });
 });

@@ -20,7 +20,11 @@ let functions: RegisteredFunction[];
 let queues: RunningQueues;
 let service: QueueServiceClient;
 
-async function eventually<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const value = await read();
@@ -62,11 +66,15 @@ test("the trigger's queues and their poison queues are created, the %SETTING% na
   expect(queues.queues.map((queue) => queue.queueName).sort()).toEqual([failingQueue, workQueue].sort());
   const names: string[] = [];
   for await (const queue of service.listQueues({ prefix: "hosttest-" })) names.push(queue.name);
-  expect(names).toEqual(expect.arrayContaining([workQueue, `${workQueue}-poison`, failingQueue, `${failingQueue}-poison`]));
+  expect(names).toEqual(
+    expect.arrayContaining([workQueue, `${workQueue}-poison`, failingQueue, `${failingQueue}-poison`]),
+  );
 });
 
 test("a base64 JSON message reaches the function parsed, with its trigger metadata, and is deleted", async () => {
-  const sent = await service.getQueueClient(workQueue).sendMessage(encodeMessage(JSON.stringify({ invitationId: "i-1" }), "base64"));
+  const sent = await service
+    .getQueueClient(workQueue)
+    .sendMessage(encodeMessage(JSON.stringify({ invitationId: "i-1" }), "base64"));
   const [delivery] = await eventually(
     () => received.queue.filter((entry) => entry.metadata.id === sent.messageId),
     (found) => found.length > 0,
@@ -122,10 +130,18 @@ test("a timer fires on its six-field schedule with a Timer object", async () => 
   const tick = functions.filter((fn) => fn.metadata.name === "tick");
   const timers = startTimers({ functions: tick, log: (line) => lines.push(line) });
   try {
-    expect(timers.schedules).toEqual([{ functionName: "tick", schedule: "*/1 * * * * *", runOnStartup: false }]);
-    const [timer] = await eventually(() => received.timer, (fired) => fired.length > 0, "the timer");
+    expect(timers.schedules).toEqual([
+      { functionName: "tick", schedule: "*/1 * * * * *", runOnStartup: false },
+    ]);
+    const [timer] = await eventually(
+      () => received.timer,
+      (fired) => fired.length > 0,
+      "the timer",
+    );
     expect(typeof timer?.isPastDue).toBe("boolean");
-    expect(Date.parse(timer?.scheduleStatus.next ?? "")).toBeGreaterThan(Date.parse(timer?.scheduleStatus.last ?? ""));
+    expect(Date.parse(timer?.scheduleStatus.next ?? "")).toBeGreaterThan(
+      Date.parse(timer?.scheduleStatus.last ?? ""),
+    );
   } finally {
     await timers.stop();
   }

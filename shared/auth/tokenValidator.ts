@@ -186,8 +186,9 @@ class EntraTokenValidator implements TokenValidator {
     if (typeof tenantId !== "string" || tenantId.toLowerCase() !== this.config.tenantId) {
       throw new UnauthorizedError("The token was issued for another tenant.");
     }
-    const audiences = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
-    if (!audiences.some((audience) => this.audiences.has(audience))) {
+    const aud: unknown = claims.aud;
+    const audiences: unknown[] = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!audiences.some((audience) => typeof audience === "string" && this.audiences.has(audience))) {
       throw new UnauthorizedError("The token was issued for another audience.");
     }
     if (!isUserToken(claims)) {

@@ -309,6 +309,18 @@ describe("issuer, tenant, audience", () => {
     await expectRefused(validator().authenticate(`Bearer ${token}`), 401, "invalid_token");
   });
 
+  it("refuses an audience of the wrong shape, and accepts a list that holds the API", async () => {
+    const v = validator();
+    const claims = await aliceClaims();
+    for (const aud of [42, { value: identity.clientId }, [], [7, "api://other"], null]) {
+      const forged: Record<string, unknown> = { ...claims, aud };
+      const token = await identity.provider.sign(forged);
+      await expectRefused(v.authenticate(`Bearer ${token}`), 401, "invalid_token");
+    }
+    const listed = await identity.provider.sign({ ...claims, aud: ["api://other", identity.clientId] });
+    expect((await v.authenticate(`Bearer ${listed}`)).id).toBe(alice.id);
+  });
+
   it("refuses a token from another issuer, even signed by a trusted key", async () => {
     const v = validator();
     const claims = await aliceClaims();

@@ -3,3 +3,4 @@
 import "./processes.js";
 import "./access.js";
 import "./me.js";
+import "./users.js";

@@ -108,7 +108,7 @@ export interface ProcessServiceOptions {
 /** A role change lost a race with another: read again and retry, a bounded number of times. */
 const maxAttempts = 40;
 
-interface Authorized {
+export interface Authorized {
   readonly process: StoredProcess;
   readonly role: Role | null;
   readonly rights: EnvironmentRights;
@@ -227,7 +227,9 @@ export class ProcessService {
 
     if (position.phase === "own") {
       const page = await this.store.listUserProcesses(caller.id, top, position.token);
-      const items = page.items
+      const entries = await Promise.all(page.items.map((entry) => this.verifyRevoked(caller.id, entry)));
+      const items = entries
+        .filter((entry): entry is ProcessListEntry => entry !== undefined)
         .filter((entry) => !(adminListsAll && entry.kind === "processMining"))
         .map((entry) => this.summary(entry, rights));
       const next =
@@ -258,6 +260,28 @@ export class ProcessService {
             token: page.continuationToken,
           }),
         };
+  }
+
+  /**
+   * A list row that grants access is checked when it is opened; one that denies it cannot be
+   * opened, so it is checked here against the process (rare: only revoked rows cost a read).
+   * That heals a row left behind by a revoke that was interrupted before its commit.
+   */
+  private async verifyRevoked(
+    userId: string,
+    entry: ProcessListEntry,
+  ): Promise<ProcessListEntry | undefined> {
+    if (!entry.accessRevoked) return entry;
+    const process = await this.store.getProcess(entry.processId);
+    if (process === undefined) {
+      await this.store.deleteListEntry(userId, entry.processId);
+      return undefined;
+    }
+    const state = process.members[userId];
+    if (state === undefined || state === "revoked") return entry;
+    const healed = { ...entry, role: state, accessRevoked: false, name: process.name };
+    await this.store.putListEntry(userId, healed);
+    return healed;
   }
 
   async listAccess(caller: Caller, processId: string): Promise<AccessEntry[]> {
@@ -321,7 +345,7 @@ export class ProcessService {
     );
     const planned = await this.applyRoleChanges(
       caller,
-      processId,
+      process,
       (current) =>
         targets.map(({ index, principalId }) =>
           plan(index, principalId, current.members[principalId], request.role),
@@ -347,7 +371,7 @@ export class ProcessService {
     assertNotOwnerOrSelf(caller, process, principalId);
     const [change] = await this.applyRoleChanges(
       caller,
-      processId,
+      process,
       (current) => {
         const state = current.members[principalId];
         if (state === undefined || state === "revoked")
@@ -373,7 +397,7 @@ export class ProcessService {
     }
     await this.applyRoleChanges(
       caller,
-      processId,
+      process,
       (current) => {
         const state = current.members[principalId];
         if (state === undefined || state === "revoked")
@@ -401,12 +425,14 @@ export class ProcessService {
    */
   private async applyRoleChanges(
     caller: Caller,
-    processId: string,
+    authorized: StoredProcess,
     planFor: (process: StoredProcess) => PlannedChange[],
     invitation: { sendInvitation: boolean; message?: string },
   ): Promise<PlannedChange[]> {
+    const processId = authorized.id;
     for (let attempt = 1; ; attempt++) {
-      const process = await this.store.getProcess(processId);
+      // The first attempt plans from the row that authorized the call; a retry reads it again.
+      const process = attempt === 1 ? authorized : await this.store.getProcess(processId);
       if (process === undefined) throw new NotFoundError();
       const planned = planFor(process);
       const changes = planned.filter((change) => change.status !== "unchanged");
@@ -511,7 +537,7 @@ export class ProcessService {
    * not know the process gets 404; one whose roles were revoked gets 403 `access_revoked`.
    * Refusals also heal the caller's list row when an interrupted write left it behind.
    */
-  private async authorize(caller: Caller, processId: string, action: Action): Promise<Authorized> {
+  async authorize(caller: Caller, processId: string, action: Action): Promise<Authorized> {
     const process = await this.store.getProcess(processId);
     if (process === undefined) {
       await this.store.deleteListEntry(caller.id, processId);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { listAudit } from "../../functions/access.js";
+import { shareProcess } from "../../functions/access.js";
 import { getHealth, getMe } from "../../functions/me.js";
 import {
   createProcess,
@@ -9,7 +10,6 @@ import {
   listProcesses,
   updateProcess,
 } from "../../functions/processes.js";
-import { shareProcess } from "../../functions/access.js";
 import { processPath, startTestApp, type TestApp, users } from "../support/app.js";
 
 let app: TestApp;

@@ -4,8 +4,8 @@ import type { PipelinePolicy, PipelineRequest } from "@azure/core-rest-pipeline"
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { inject } from "vitest";
 
-import { type Config, loadConfig } from "../../shared/config.js";
 import { createServices, type ServiceOptions, type Services, useServices } from "../../shared/composition.js";
+import { type Config, loadConfig } from "../../shared/config.js";
 import { readDevDirectory } from "../../shared/directory/devDirectory.js";
 import type { FunctionHandler } from "../../shared/http.js";
 import { startTestIdentity, type TestIdentity } from "./identity.js";
@@ -13,7 +13,9 @@ import { startTestIdentity, type TestIdentity } from "./identity.js";
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
 /** The dev users, by alias, with their ids. */
-export const users = Object.fromEntries(readDevDirectory().users.map((user) => [user.alias, user])) as Record<
+export const users = Object.fromEntries(
+  readDevDirectory().users.map((user) => [user.alias, user]),
+) as unknown as Record<
   "alice" | "bob" | "carol" | "dave" | "erin" | "frank" | "gina",
   { id: string; alias: string; displayName: string; email: string }
 >;

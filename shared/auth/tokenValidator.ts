@@ -114,6 +114,7 @@ class EntraTokenValidator implements TokenValidator {
     const header = readHeader(encodedHeader);
     if (!base64url.test(signature)) throw new UnauthorizedError("The bearer token is malformed.");
     const key = await this.signingKey(header);
+    // jose finds the key; node:crypto checks the signature, since jose's WebCrypto path costs 5-6x a raw verify.
     const signatureValid = verify(
       "RSA-SHA256",
       Buffer.from(token.slice(0, token.length - signature.length - 1), "latin1"),

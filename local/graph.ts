@@ -204,6 +204,8 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
         issuer: options.clientId,
         subject: options.clientId,
         audience: `${baseUrl}${url.pathname}`,
+        // Entra allows clock skew on client assertions; msal stamps nbf/iat from its own clock reading.
+        clockTolerance: 300,
       });
       return payload.exp !== undefined;
     } catch {

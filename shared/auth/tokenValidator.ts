@@ -8,6 +8,7 @@ import {
 } from "jose";
 
 import type { AuthConfig } from "../config.js";
+import { isGuid } from "../domain/ids.js";
 import type { Caller } from "../domain/model.js";
 import {
   ForbiddenError,
@@ -287,14 +288,15 @@ function decodeSegment(segment: string, message: string): Record<string, unknown
 /**
  * A delegated (user) token, from Entra's documented claims: it has `scp` (app-only tokens carry
  * `roles` only), `idtyp` is absent or `user`, and it names a user `oid` with a pairwise `sub`
- * that differs from it (in app-only tokens `sub` is the service principal's `oid`).
+ * that differs from it (in app-only tokens `sub` is the service principal's `oid`). The `oid` is
+ * a GUID, as Entra issues it: it becomes a storage key.
  */
 function isUserToken(claims: JWTPayload): boolean {
   return (
     typeof claims.scp === "string" &&
     (claims.idtyp === undefined || claims.idtyp === "user") &&
     typeof claims.oid === "string" &&
-    claims.oid !== "" &&
+    isGuid(claims.oid) &&
     typeof claims.sub === "string" &&
     claims.sub !== "" &&
     claims.sub !== claims.oid

@@ -4,3 +4,5 @@ import "./processes.js";
 import "./access.js";
 import "./me.js";
 import "./users.js";
+import "./recordings.js";
+import "./openapi.js";

@@ -1,11 +1,21 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import type { QueueClient } from "@azure/storage-queue";
 
 import { createTokenValidator, type TokenValidator } from "./auth/tokenValidator.js";
 import { type Config, getConfig } from "./config.js";
 import { DevDirectory } from "./directory/devDirectory.js";
 import { createGraphDirectory } from "./directory/graphDirectory.js";
 import { ProcessService } from "./domain/processService.js";
+import { createMailSender, type MailSender, type MailSenderTuning } from "./email/mailSender.js";
+import { InvitationLedger } from "./invitations/invitationLedger.js";
+import { InvitationResender } from "./invitations/invitationResender.js";
+import { InvitationSender } from "./invitations/invitationSender.js";
+import { InvitationSweeper } from "./invitations/invitationSweeper.js";
+import { PendingInvitationIndex } from "./invitations/pendingInvitations.js";
+import { type QueueRetrySettings, readQueueRetrySettings } from "./invitations/queueSettings.js";
 import { type Clock, type Directory, type InvitationQueue, systemClock } from "./ports.js";
+import { RecordingService } from "./recordings/recordingService.js";
+import { RecordingStore } from "./recordings/recordingStore.js";
 import { createQueueClient, invitationQueueName, StorageInvitationQueue } from "./storage/invitationQueue.js";
 import { ProcessStore } from "./storage/processStore.js";
 import { createTables, ensureTables } from "./storage/tables.js";
@@ -22,6 +32,13 @@ export interface Services {
   readonly directory: Directory;
   readonly invitations: InvitationQueue;
   readonly processes: ProcessService;
+  readonly recordings: RecordingService;
+  readonly mail: MailSender;
+  /** host.json's queue retries, which the invitation sender agrees with. */
+  readonly queueSettings: QueueRetrySettings;
+  readonly invitationSender: InvitationSender;
+  readonly invitationSweeper: InvitationSweeper;
+  readonly invitationResender: InvitationResender;
   /** Resolves once the tables exist (created on first use, as Azurite starts empty). */
   ready(): Promise<void>;
 }
@@ -32,6 +49,10 @@ export interface ServiceOptions {
   readonly clock?: Clock;
   readonly directory?: Directory;
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
+  /** The queue invitations are handed over to (tests: a queue of their own, or a broken one). */
+  readonly invitationQueue?: QueueClient;
+  /** The mail sender's waits (tests shorten them). */
+  readonly mailTuning?: MailSenderTuning;
 }
 
 export function createDirectory(config: Config): Directory {
@@ -45,8 +66,22 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const store = new ProcessStore(tables);
   const clock = options.clock ?? systemClock;
   const directory = options.directory ?? createDirectory(config);
-  const invitations = new StorageInvitationQueue(createQueueClient(config.storage, invitationQueueName));
+  const invitations = new StorageInvitationQueue(
+    options.invitationQueue ?? createQueueClient(config.storage, invitationQueueName),
+  );
+  const ledger = new InvitationLedger(tables.processes);
+  const pendingInvitations = new PendingInvitationIndex(tables.pendingInvitations);
+  const mail = createMailSender(config.email, options.mailTuning);
   let tablesReady: Promise<void> | undefined;
+  const processes = new ProcessService({
+    store,
+    directory,
+    invitations,
+    clock,
+    appRoles: { adminRole: config.auth.adminRole, shareRole: config.auth.shareRole },
+    ...(options.warn !== undefined && { warn: options.warn }),
+    pendingInvitations,
+  });
   return {
     config,
     clock,
@@ -54,12 +89,35 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     store,
     directory,
     invitations,
-    processes: new ProcessService({
+    processes,
+    recordings: new RecordingService({ processes, store: new RecordingStore(tables.processes), clock }),
+    mail,
+    queueSettings: readQueueRetrySettings(),
+    invitationSender: new InvitationSender({
       store,
+      ledger,
+      pending: pendingInvitations,
       directory,
-      invitations,
+      mail,
       clock,
-      appRoles: { adminRole: config.auth.adminRole, shareRole: config.auth.shareRole },
+      appBaseUrl: config.appBaseUrl,
+      ...(options.mailTuning?.pollIntervalMs !== undefined && {
+        runningPollMs: options.mailTuning.pollIntervalMs,
+      }),
+    }),
+    invitationSweeper: new InvitationSweeper({
+      ledger,
+      pending: pendingInvitations,
+      queue: invitations,
+      clock,
+    }),
+    invitationResender: new InvitationResender({
+      processes,
+      ledger,
+      pending: pendingInvitations,
+      queue: invitations,
+      clock,
+      cooldownSeconds: config.email.resendCooldownSeconds,
       ...(options.warn !== undefined && { warn: options.warn }),
     }),
     ready: () => {

@@ -6,3 +6,4 @@ import "./me.js";
 import "./users.js";
 import "./recordings.js";
 import "./openapi.js";
+import "./invitations.js";

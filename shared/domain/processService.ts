@@ -7,6 +7,7 @@ import {
   PreconditionFailedError,
   ValidationError,
 } from "../errors.js";
+import type { PendingInvitationLog } from "../invitations/pendingInvitations.js";
 import type { Clock, Directory, InvitationQueue, Recipient, ResolvedRecipient } from "../ports.js";
 import {
   type InvitationRecord,
@@ -103,6 +104,8 @@ export interface ProcessServiceOptions {
   readonly appRoles: { readonly adminRole: string; readonly shareRole: string };
   /** Logs what the caller cannot act on (a failed hand-over to the queue). */
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
+  /** Records each invitation before its commit, so that the sweeper finds one whose hand-over is lost. */
+  readonly pendingInvitations?: PendingInvitationLog;
 }
 
 /** A role change lost a race with another: read again and retry, a bounded number of times. */
@@ -472,6 +475,18 @@ export class ProcessService {
           }),
         ),
       );
+      const invitations = writes.flatMap((write) =>
+        write.invitation === undefined ? [] : [write.invitation],
+      );
+      if (invitations.length > 0) {
+        await this.options.pendingInvitations?.record(
+          invitations.map(({ processId: id, id: invitationId, createdAt }) => ({
+            processId: id,
+            invitationId,
+            createdAt,
+          })),
+        );
+      }
       try {
         // An entity-group transaction holds at most 100 operations: 1 + 3 per change.
         let current = process;

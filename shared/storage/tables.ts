@@ -13,6 +13,8 @@ export const tableNames = {
   userProcesses: "UserProcesses",
   /** One partition per kind: every process of that kind, for administrators' lists. */
   processIndex: "ProcessIndex",
+  /** One partition per minute: invitations not yet settled, for the invitation sweeper. */
+  pendingInvitations: "PendingInvitations",
 } as const;
 
 export type TableName = keyof typeof tableNames;
@@ -54,6 +56,7 @@ export function createTables(config: StorageConfig, options: TableOptions = {}):
     processes: make(tableNames.processes),
     userProcesses: make(tableNames.userProcesses),
     processIndex: make(tableNames.processIndex),
+    pendingInvitations: make(tableNames.pendingInvitations),
   };
 }
 

@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+import type { GrantableRole } from "../domain/model.js";
+import { renderInvitationEmail } from "../email/invitationEmail.js";
+import {
+  invitationOperationId,
+  type MailSender,
+  MailServiceRefusedError,
+  MailServiceUnavailableError,
+  type SendOutcome,
+} from "../email/mailSender.js";
+import { ConcurrencyError } from "../errors.js";
+import type { Clock, Directory, InvitationMessage } from "../ports.js";
+import type { ProcessStore } from "../storage/processStore.js";
+import {
+  finalStates,
+  type InvitationEntry,
+  type InvitationLedger,
+  type RoleInvitation,
+  type Settlement,
+} from "./invitationLedger.js";
+import type { PendingInvitation, PendingInvitationIndex } from "./pendingInvitations.js";
+
+/**
+ * The invitation sender: one queue message in, at most one email out. The ledger records the
+ * operation id before the send; a delivery that finds it already recorded asks the mail service
+ * what became of that operation before sending, and the operation id itself is deterministic, so
+ * a redelivery (also a concurrent one, also one after the service accepted but before the status
+ * was written) never delivers a second email.
+ */
+
+export interface InvitationSenderOptions {
+  readonly store: ProcessStore;
+  readonly ledger: InvitationLedger;
+  readonly pending: PendingInvitationIndex;
+  readonly directory: Directory;
+  readonly mail: MailSender;
+  readonly clock: Clock;
+  readonly appBaseUrl: string;
+  /** Waits between status checks of an operation another delivery has in flight. */
+  readonly runningPollMs?: number;
+}
+
+/** Which delivery of the queue message this is, as the host counts them. */
+export interface Delivery {
+  readonly dequeueCount: number;
+  readonly maxDequeueCount: number;
+}
+
+export type DeliveryOutcome =
+  | { readonly outcome: "sent"; readonly operationId: string; readonly resent: boolean }
+  | { readonly outcome: "failed"; readonly reason: string }
+  | { readonly outcome: "cancelled"; readonly reason: string }
+  /** Settled by an earlier delivery, or gone with its process: nothing to do. */
+  | { readonly outcome: "alreadySettled" | "notFound" };
+
+/** Reads again after a lost race this many times before giving the message back to the queue. */
+const maxRounds = 8;
+const runningChecks = 5;
+const reasonLimit = 500;
+
+export class InvitationSender {
+  constructor(private readonly options: InvitationSenderOptions) {}
+
+  /**
+   * Delivers one invitation. Throws when the queue should retry (the mail service unavailable,
+   * storage errors); on the last delivery it marks the invitation `failed` first, with the reason.
+   */
+  async deliver(message: InvitationMessage, delivery: Delivery): Promise<DeliveryOutcome> {
+    try {
+      return await this.deliverOnce(message);
+    } catch (error) {
+      if (delivery.dequeueCount >= delivery.maxDequeueCount) {
+        await this.giveUp(message, failureReason(error, delivery.dequeueCount));
+      }
+      throw error;
+    }
+  }
+
+  private async deliverOnce({ processId, invitationId }: InvitationMessage): Promise<DeliveryOutcome> {
+    const { ledger } = this.options;
+    for (let round = 1; ; round++) {
+      const invitation = await ledger.get(processId, invitationId);
+      if (invitation === undefined) return { outcome: "notFound" };
+      if (finalStates.has(invitation.status)) {
+        await this.options.pending.clear(pendingOf(invitation));
+        return { outcome: "alreadySettled" };
+      }
+      try {
+        return await this.advance(invitation);
+      } catch (error) {
+        // Another delivery, a re-send or a revoke moved a row since it was read: read again.
+        if (!(error instanceof ConcurrencyError) || round >= maxRounds) throw error;
+      }
+    }
+  }
+
+  /** One step from a pending or sending invitation, conditional on what was read. */
+  private async advance(invitation: InvitationEntry): Promise<DeliveryOutcome> {
+    const { ledger, mail } = this.options;
+    const [process, role] = await Promise.all([
+      this.options.store.getProcess(invitation.processId),
+      ledger.getRole(invitation.processId, invitation.principalId),
+    ]);
+    if (process === undefined) return { outcome: "notFound" };
+
+    const operationId = invitation.operationId ?? invitationOperationId(invitation.id);
+    if (invitation.status === "sending") {
+      // An earlier delivery recorded the send: ask what became of it before sending anything.
+      const earlier = await this.lookup(operationId);
+      if (earlier !== "unknown") return await this.settle(invitation, role, earlier, false);
+    }
+
+    const stale = staleReason(invitation, role);
+    if (stale !== undefined) {
+      await ledger.cancel(invitation, stale);
+      await this.options.pending.clear(pendingOf(invitation));
+      return { outcome: "cancelled", reason: stale };
+    }
+
+    const claimed =
+      invitation.status === "sending" ? invitation : await ledger.claim(invitation, operationId, this.now());
+    const recipient = (await this.options.directory.getUsers([invitation.principalId])).get(
+      invitation.principalId,
+    );
+    if (recipient?.accountEnabled !== true) {
+      const reason =
+        recipient === undefined
+          ? "The recipient is no longer in the directory."
+          : "The recipient's account is disabled.";
+      return await this.settle(claimed, role, { status: "failed", operationId, reason }, false);
+    }
+    const email = renderInvitationEmail(
+      {
+        process: { id: process.id, name: process.name, kind: process.kind },
+        role: invitation.role as GrantableRole,
+        sharerName: invitation.sharerName,
+        recipientName: recipient.displayName,
+        ...(invitation.message !== "" && { message: invitation.message }),
+      },
+      this.options.appBaseUrl,
+    );
+    let outcome: SendOutcome;
+    try {
+      outcome = await mail.send(
+        {
+          to: { address: recipient.email, displayName: recipient.displayName },
+          subject: email.subject,
+          plainText: email.plainText,
+          html: email.html,
+        },
+        operationId,
+      );
+    } catch (error) {
+      // The service refused the request itself: the same request will never pass.
+      if (!(error instanceof MailServiceRefusedError)) throw error;
+      outcome = { status: "failed", operationId, reason: truncate(error.message) };
+    }
+    return await this.settle(claimed, role, outcome, invitation.status === "sending");
+  }
+
+  /** The outcome of an earlier send, waiting a little while the service still runs it. */
+  private async lookup(operationId: string): Promise<SendOutcome | "unknown"> {
+    for (let check = 1; ; check++) {
+      const earlier = await this.options.mail.lookup(operationId);
+      if (earlier !== "running") return earlier;
+      if (check >= runningChecks) {
+        throw new MailServiceUnavailableError(`The mail operation ${operationId} is still running.`);
+      }
+      await sleep(this.options.runningPollMs ?? 1000);
+    }
+  }
+
+  /** Writes the outcome: the mail is out (or refused) whatever happens next, so a lost race reads again. */
+  private async settle(
+    invitation: InvitationEntry,
+    role: RoleInvitation | undefined,
+    outcome: SendOutcome,
+    resent: boolean,
+  ): Promise<DeliveryOutcome> {
+    const settlement: Settlement =
+      outcome.status === "sent"
+        ? { status: "sent", at: this.now() }
+        : { status: "failed", at: this.now(), reason: truncate(outcome.reason) };
+    let current = invitation;
+    let currentRole = role;
+    for (let round = 1; ; round++) {
+      try {
+        await this.options.ledger.settle(current, currentRole, settlement);
+        break;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || round >= maxRounds) throw error;
+        const [again, roleAgain] = await Promise.all([
+          this.options.ledger.get(invitation.processId, invitation.id),
+          this.options.ledger.getRole(invitation.processId, invitation.principalId),
+        ]);
+        if (again === undefined) return { outcome: "notFound" };
+        if (finalStates.has(again.status)) break;
+        current = again;
+        currentRole = roleAgain;
+      }
+    }
+    await this.options.pending.clear(pendingOf(invitation));
+    return settlement.status === "sent"
+      ? { outcome: "sent", operationId: outcome.operationId, resent }
+      : { outcome: "failed", reason: settlement.reason };
+  }
+
+  /** The last delivery failed: the invitation is `failed`, with the reason, unless it settled meanwhile. */
+  async giveUp({ processId, invitationId }: InvitationMessage, reason: string): Promise<void> {
+    const { ledger } = this.options;
+    for (let round = 1; round <= maxRounds; round++) {
+      const invitation = await ledger.get(processId, invitationId);
+      if (invitation === undefined || finalStates.has(invitation.status)) return;
+      const role = await ledger.getRole(processId, invitation.principalId);
+      // The mail may have gone out before the failure (a status write that failed): never call that failed.
+      const earlier =
+        invitation.operationId === undefined
+          ? "unknown"
+          : await this.options.mail.lookup(invitation.operationId).catch(() => "unknown" as const);
+      const settlement: Settlement =
+        earlier !== "unknown" && earlier !== "running" && earlier.status === "sent"
+          ? { status: "sent", at: this.now() }
+          : { status: "failed", at: this.now(), reason: truncate(reason) };
+      try {
+        await ledger.settle(invitation, role, settlement);
+        await this.options.pending.clear(pendingOf(invitation));
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+      }
+    }
+  }
+
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+}
+
+function pendingOf(invitation: InvitationEntry): PendingInvitation {
+  return { processId: invitation.processId, invitationId: invitation.id, createdAt: invitation.createdAt };
+}
+
+/** Why an invitation no longer stands: its role was revoked, changed or re-sent since. */
+function staleReason(invitation: InvitationEntry, role: RoleInvitation | undefined): string | undefined {
+  if (role === undefined) return "The role was revoked before the invitation was sent.";
+  if (role.invitationId !== invitation.id || role.role !== invitation.role) {
+    return "The role was changed or the invitation re-sent before it was sent.";
+  }
+  return undefined;
+}
+
+export function failureReason(error: unknown, attempts: number): string {
+  const tries = `${attempts} ${attempts === 1 ? "attempt" : "attempts"}`;
+  if (error instanceof MailServiceUnavailableError)
+    return `The mail service was unavailable after ${tries}: ${error.message}`;
+  return `The invitation could not be sent after ${tries}.`;
+}
+
+function truncate(reason: string): string {
+  return reason.length <= reasonLimit ? reason : `${reason.slice(0, reasonLimit - 1)}…`;
+}

@@ -9,7 +9,7 @@ import {
   listRecordings,
   updateRecording,
 } from "../../functions/recordings.js";
-import { type CallResult, processPath, type TestApp } from "../support/app.js";
+import { processPath, type TestApp } from "../support/app.js";
 
 /** A dev user alias, or a raw token (a user signed in with other app roles than their own). */
 export type Who = string | { readonly token: string };
@@ -49,7 +49,7 @@ export function recordingsApi(app: TestApp) {
       expect(response.status).toBe(200);
     },
 
-    revoke(as: string, processId: string, principalId: string): Promise<CallResult> {
+    revoke(as: string, processId: string, principalId: string) {
       return app.call(revokeAccess, {
         method: "DELETE",
         as,
@@ -58,11 +58,11 @@ export function recordingsApi(app: TestApp) {
       });
     },
 
-    deleteProcess(as: string, processId: string): Promise<CallResult> {
+    deleteProcess(as: string, processId: string) {
       return app.call(deleteProcess, { method: "DELETE", as, ...processPath(processId) });
     },
 
-    list(who: Who, processId: string, query = ""): Promise<CallResult> {
+    list(who: Who, processId: string, query = "") {
       return app.call(listRecordings, {
         ...caller(who),
         path: `/api/processes/${processId}/recordings${query}`,
@@ -70,7 +70,7 @@ export function recordingsApi(app: TestApp) {
       });
     },
 
-    add(who: Who, processId: string, body: unknown = { name: "Month-end close" }): Promise<CallResult> {
+    add(who: Who, processId: string, body: unknown = { name: "Month-end close" }) {
       return app.call(addRecording, {
         method: "POST",
         ...caller(who),
@@ -86,17 +86,11 @@ export function recordingsApi(app: TestApp) {
       return response.body.id as string;
     },
 
-    get(who: Who, processId: string, recordingId: string): Promise<CallResult> {
+    get(who: Who, processId: string, recordingId: string) {
       return app.call(getRecording, { ...caller(who), ...recordingPath(processId, recordingId) });
     },
 
-    update(
-      who: Who,
-      processId: string,
-      recordingId: string,
-      body: unknown,
-      ifMatch?: string,
-    ): Promise<CallResult> {
+    update(who: Who, processId: string, recordingId: string, body: unknown, ifMatch?: string) {
       return app.call(updateRecording, {
         method: "PATCH",
         ...caller(who),
@@ -106,7 +100,7 @@ export function recordingsApi(app: TestApp) {
       });
     },
 
-    remove(who: Who, processId: string, recordingId: string, ifMatch?: string): Promise<CallResult> {
+    remove(who: Who, processId: string, recordingId: string, ifMatch?: string) {
       return app.call(deleteRecording, {
         method: "DELETE",
         ...caller(who),

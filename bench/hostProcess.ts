@@ -1,0 +1,38 @@
+import { startLocalHost } from "../local/start.js";
+import type { HostMessage, HostStartRequest } from "./host.js";
+
+/**
+ * The local host in a process of its own, as `npm start` runs it, so that its memory is its own
+ * and the load generator never shares its event loop. It answers the bench over IPC (its RSS,
+ * stop), never through a route of the app.
+ */
+
+const request = JSON.parse(process.argv[2] ?? "{}") as HostStartRequest;
+const errors: string[] = [];
+const local = await startLocalHost({
+  port: request.port,
+  azurite: { connectionString: request.connectionString },
+  settings: request.settings,
+  readSettingsFile: false,
+  // One line per invocation would cost more than the work measured: keep only failures.
+  log: (line) => {
+    if (/\b(error|fail|5\d\d)\b/i.test(line) && errors.length < 20) errors.push(line);
+  },
+});
+
+const send = (message: HostMessage) => process.send?.(message);
+send({ type: "ready", url: local.url, port: local.port });
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await local.stop();
+  process.exit(0);
+};
+process.on("message", (message: { type: string }) => {
+  if (message.type === "rss") send({ type: "rss", rss: process.memoryUsage().rss, errors });
+  if (message.type === "stop") void stop();
+});
+// The bench went away: nothing may be left running.
+process.on("disconnect", () => void stop());

@@ -1,0 +1,129 @@
+import { shareProcess } from "../functions/access.js";
+import { createProcess, getProcess, listProcesses } from "../functions/processes.js";
+import { createServices, useServices } from "../shared/composition.js";
+import { loadConfig } from "../shared/config.js";
+import { DevDirectory } from "../shared/directory/devDirectory.js";
+import { RoundTripCounter } from "../test/support/app.js";
+import { startTestIdentity } from "../test/support/identity.js";
+import {
+  benchDirectory,
+  benchUserId,
+  callHandler,
+  type Figure,
+  inProcessSettings,
+  tablePrefix,
+} from "./setup.js";
+
+/**
+ * Storage round trips per request, counted by the tests' RoundTripCounter policy in the storage
+ * pipeline: a count, so it does not depend on the machine's speed.
+ */
+export async function measureRoundTrips(connectionString: string): Promise<Figure[]> {
+  const directory = new DevDirectory(benchDirectory());
+  const identity = await startTestIdentity({ directory });
+  const counter = new RoundTripCounter();
+  const services = createServices(
+    loadConfig(inProcessSettings(connectionString, identity.authSettings, tablePrefix("rt"))),
+    { storagePolicies: [counter.policy], directory },
+  );
+  useServices(services);
+  try {
+    await services.ready();
+    const alice = await identity.token("alice");
+    const carol = await identity.token("carol");
+    const create = async (token: string, name: string) => {
+      const created = await callHandler(createProcess, {
+        method: "POST",
+        path: "/api/processes",
+        token,
+        body: { kind: "processMining", name },
+      });
+      if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+      return created.body.id as string;
+    };
+    const counted = async (run: () => Promise<{ status: number }>, expected: readonly number[]) => {
+      counter.reset();
+      const { status } = await run();
+      if (!expected.includes(status)) throw new Error(`unexpected status ${status}`);
+      return { count: counter.count, kinds: counter.kinds().sort() };
+    };
+    const figures: Figure[] = [];
+    const figure = (name: string, count: number, expected: number, target: string, kinds: string[]) =>
+      figures.push({
+        section: "round trips",
+        name,
+        value: count,
+        unit: "requests",
+        target,
+        met: count === expected,
+        note: kinds.join(", ") || "none",
+      });
+
+    const id = await create(alice, "Round trips");
+    const get = await counted(
+      () => callHandler(getProcess, { path: `/api/processes/${id}`, params: { id }, token: alice }),
+      [200],
+    );
+    figure("authorized get of one process", get.count, 1, "1 point read", get.kinds);
+
+    for (const name of ["One", "Two", "Three"]) await create(carol, name);
+    const page = await counted(
+      () => callHandler(listProcesses, { path: "/api/processes?top=2", token: carol }),
+      [200],
+    );
+    figure("one page of my processes", page.count, 1, "1 query", page.kinds);
+
+    for (const k of [1, 3, 10]) {
+      const target = await create(alice, `Share with ${k}`);
+      const recipients = Array.from({ length: k }, (_, index) => ({ id: benchUserId(index + 1) }));
+      const share = await counted(
+        () =>
+          callHandler(shareProcess, {
+            method: "POST",
+            path: `/api/processes/${target}/access`,
+            params: { id: target },
+            token: alice,
+            body: { role: "viewer", recipients, sendInvitation: false },
+          }),
+        [200],
+      );
+      figure(
+        `share with ${k} recipient${k === 1 ? "" : "s"}`,
+        share.count,
+        k + 2,
+        `1 read + ${k} list write${k === 1 ? "" : "s"} + 1 transaction = ${k + 2}`,
+        share.kinds,
+      );
+    }
+
+    const refused = [
+      "not-a-jwt",
+      await identity.token("alice", { audience: "api://someone-else" }),
+      await identity.token("alice", { tenantId: "00000000-0000-4000-8000-000000000000" }),
+      await identity.token("alice", { expiresIn: -600 }),
+      await identity.token("alice", { scope: "Process.Read" }),
+      await identity.token("alice", { appOnly: true }),
+    ];
+    let refusedCount = 0;
+    for (const token of refused) {
+      const result = await counted(
+        () => callHandler(getProcess, { path: `/api/processes/${id}`, params: { id }, token }),
+        [401, 403],
+      );
+      refusedCount += result.count;
+    }
+    figures.push({
+      section: "round trips",
+      name: `refused token (${refused.length} kinds)`,
+      value: refusedCount,
+      unit: "requests",
+      target: "0",
+      met: refusedCount === 0,
+      note: "malformed, audience, tenant, expired, scope, app-only",
+    });
+    return figures;
+  } finally {
+    useServices(undefined);
+    await identity.close();
+  }
+}

@@ -1,0 +1,76 @@
+// @ts-check
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+import { build } from "esbuild";
+
+/**
+ * The production bundle, and what deployment ships: every function file and every dependency in
+ * one minified ES module, except `@azure/functions` (its `app` registry must be the host's one) and
+ * `@azure/functions-core` (provided by the Azure Node worker at run time).
+ * `npm run bundle` writes dist/bundle/index.js; the benchmark builds it with this same function.
+ */
+
+const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const bundleDir = join(appRoot, "dist", "bundle");
+export const bundleEntry = join(bundleDir, "index.js");
+
+/**
+ * zod re-exports its 40-odd message locales from `zod/v4/locales/index.js` (a quarter of a MB) while
+ * the app only ever uses English, the default: this resolves that index to English alone.
+ * @type {import("esbuild").Plugin}
+ */
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(plugin) {
+    plugin.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: "zod-locales", namespace: "zod-english-only" }
+        : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: "zod-english-only" }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: appRoot,
+      loader: "js",
+    }));
+  },
+};
+
+/** @returns {Promise<{ file: string, bytes: number, milliseconds: number }>} */
+export async function buildBundle() {
+  const started = performance.now();
+  await rm(bundleDir, { recursive: true, force: true });
+  await mkdir(bundleDir, { recursive: true });
+  const result = await build({
+    absWorkingDir: appRoot,
+    entryPoints: ["functions/index.ts"],
+    outfile: bundleEntry,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    minify: true,
+    legalComments: "none",
+    external: ["@azure/functions", "@azure/functions-core"],
+    // Bundled CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
+    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+    plugins: [zodEnglishOnly],
+    metafile: true,
+    logLevel: "warning",
+  });
+  // The bundle is an ES module whatever the surrounding package.json says.
+  await writeFile(join(bundleDir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+  await writeFile(join(bundleDir, "meta.json"), JSON.stringify(result.metafile));
+  const { size } = await stat(bundleEntry);
+  return { file: bundleEntry, bytes: size, milliseconds: performance.now() - started };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { file, bytes, milliseconds } = await buildBundle();
+  process.stdout.write(
+    `${relative(process.cwd(), file)}: ${(bytes / 1024).toFixed(1)} KB in ${milliseconds.toFixed(0)} ms\n`,
+  );
+}

@@ -1,0 +1,336 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+import { changeRole, listAccess, listAudit, revokeAccess, shareProcess } from "../../functions/access.js";
+import { resendInvitation } from "../../functions/invitations.js";
+import { getHealth, getMe } from "../../functions/me.js";
+import { getOpenApiDefinition } from "../../functions/openapi.js";
+import {
+  createProcess,
+  deleteProcess,
+  getProcess,
+  listProcesses,
+  updateProcess,
+} from "../../functions/processes.js";
+import {
+  addRecording,
+  deleteRecording,
+  getRecording,
+  listRecordings,
+  updateRecording,
+} from "../../functions/recordings.js";
+import { listUsers } from "../../functions/users.js";
+import type { FunctionHandler } from "../../shared/http.js";
+import definition from "../../shared/openapi/openapi.json" with { type: "json" };
+import {
+  type CallOptions,
+  type CallResult,
+  groupId,
+  startTestApp,
+  type TestApp,
+  users,
+} from "../support/app.js";
+import { schemaErrors, type SchemaObject } from "./schemaCheck.js";
+
+/**
+ * Real calls through the handlers (real tokens, Azurite, the dev directory), each answer checked
+ * against the operation the definition gives for its method, path and status: an undocumented
+ * status, a missing field, an extra field or a wrong type fails.
+ */
+
+interface Response {
+  readonly schema?: SchemaObject;
+  readonly headers?: Record<string, unknown>;
+}
+const doc = definition as unknown as {
+  paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
+  definitions: Record<string, SchemaObject>;
+  host: string;
+  securityDefinitions: {
+    oauth2: { authorizationUrl: string; tokenUrl: string; scopes: Record<string, string> };
+  };
+  security: unknown;
+};
+
+let app: TestApp;
+/** Every (operation, status) an answer was checked against, to show what the suite covered. */
+const covered = new Set<string>();
+
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+/** Calls `handler` as `{method} {template}` and checks the answer against the definition. */
+async function call<T = any>(
+  handler: FunctionHandler,
+  template: string,
+  options: Omit<CallOptions, "path"> & { path?: string },
+): Promise<CallResult<T>> {
+  const params = options.params ?? {};
+  const path =
+    options.path ?? `/api${template.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`)}`;
+  const method = (options.method ?? "GET").toLowerCase();
+  const result = await app.call<T>(handler, { ...options, path, params });
+  const operation = doc.paths[template]?.[method];
+  expect(operation, `${method} ${template} is in the definition`).toBeDefined();
+  const response = operation?.responses[String(result.status)];
+  expect(response, `${method} ${template} documents status ${result.status}`).toBeDefined();
+  covered.add(`${method} ${template} ${result.status}`);
+  if (response?.schema === undefined) {
+    expect(result.body, `${method} ${template} ${result.status} has no body`).toBeUndefined();
+  } else {
+    expect(
+      schemaErrors(response.schema, result.body, doc.definitions),
+      `${method} ${template} ${result.status}`,
+    ).toEqual([]);
+    const contentType = result.headers.get("content-type") ?? "";
+    expect(contentType).toMatch(result.status >= 400 ? /^application\/problem\+json/ : /^application\/json/);
+  }
+  for (const header of Object.keys(response?.headers ?? {})) {
+    expect(result.headers.get(header), `${method} ${template} ${result.status} sends ${header}`).toBeTruthy();
+  }
+  return result;
+}
+
+const processes = "/processes";
+const processItem = "/processes/{id}";
+const access = "/processes/{id}/access";
+const holder = "/processes/{id}/access/{principalId}";
+const recordings = "/processes/{id}/recordings";
+const recording = "/processes/{id}/recordings/{recordingId}";
+
+async function created(kind: "taskMining" | "processMining", as = "alice"): Promise<string> {
+  const response = await call(createProcess, processes, {
+    method: "POST",
+    as,
+    body: { kind, name: `${kind} for the definition`, description: "Checked against OpenAPI." },
+  });
+  expect(response.status).toBe(201);
+  return response.body.id;
+}
+
+describe("processes", () => {
+  test("create, read, list with a next page, update, conditional update and delete answer as documented", async () => {
+    const id = await created("taskMining");
+    await created("processMining");
+    const read = await call(getProcess, processItem, { as: "alice", params: { id } });
+    expect(read.body.myRole).toBe("owner");
+
+    const page = await call(listProcesses, processes, { as: "alice", path: "/api/processes?top=1" });
+    expect(page.body.nextLink).toBeTruthy();
+    await call(listProcesses, processes, { as: "alice", path: page.body.nextLink });
+
+    await call(updateProcess, processItem, {
+      method: "PATCH",
+      as: "alice",
+      params: { id },
+      body: { name: "Renamed" },
+      headers: { "if-match": read.headers.get("etag") ?? "" },
+    });
+    const stale = await call(updateProcess, processItem, {
+      method: "PATCH",
+      as: "alice",
+      params: { id },
+      body: { description: "again" },
+      headers: { "if-match": read.headers.get("etag") ?? "" },
+    });
+    expect(stale.body.code).toBe("precondition_failed");
+    expect(
+      (await call(deleteProcess, processItem, { method: "DELETE", as: "alice", params: { id } })).status,
+    ).toBe(204);
+    expect((await call(getProcess, processItem, { as: "alice", params: { id } })).body.code).toBe(
+      "not_found",
+    );
+  });
+
+  test("bad input, a missing token and a non-JSON body answer with documented problems", async () => {
+    const unknownField = await call(createProcess, processes, {
+      method: "POST",
+      as: "alice",
+      body: { kind: "taskMining", name: "x", colour: "red" },
+    });
+    expect(unknownField.body).toMatchObject({ code: "validation_failed", errors: [{ field: "colour" }] });
+    const noToken = await call(listProcesses, processes, { as: null });
+    expect(noToken.body.code).toBe("invalid_token");
+    const notJson = await call(createProcess, processes, {
+      method: "POST",
+      as: "alice",
+      rawBody: "kind=taskMining",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(notJson.body.code).toBe("unsupported_media_type");
+  });
+});
+
+describe("access and audit", () => {
+  test("share (all, some and none succeed), list, change, revoke, audit and the revoked caller answer as documented", async () => {
+    const id = await created("processMining");
+    const params = { id };
+    const all = await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params,
+      body: { role: "viewer", recipients: [{ id: users.bob.id }], sendInvitation: false },
+    });
+    expect(all.status).toBe(200);
+    const some = await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params,
+      body: {
+        role: "coOwner",
+        recipients: [{ email: users.carol.email }, { id: groupId }],
+        sendInvitation: false,
+      },
+    });
+    expect(some.status).toBe(207);
+    const none = await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params,
+      body: { role: "viewer", recipients: [{ id: groupId }], sendInvitation: false },
+    });
+    expect(none.body.code).toBe("groups_not_supported");
+    const wrongRole = await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params,
+      body: { role: "contributor", recipients: [{ id: users.erin.id }] },
+    });
+    expect(wrongRole.body.code).toBe("role_not_allowed_for_kind");
+
+    const list = await call(listAccess, access, { as: "alice", params });
+    expect(list.body.value.map((entry: { role: string }) => entry.role).sort()).toEqual([
+      "coOwner",
+      "owner",
+      "viewer",
+    ]);
+    const forbidden = await call(listAccess, access, { as: "bob", params });
+    expect(forbidden.body.code).toBe("forbidden");
+
+    await call(changeRole, holder, {
+      method: "PUT",
+      as: "alice",
+      params: { ...params, principalId: users.bob.id },
+      body: { role: "coOwner", sendInvitation: false },
+    });
+    await call(revokeAccess, holder, {
+      method: "DELETE",
+      as: "alice",
+      params: { ...params, principalId: users.bob.id },
+    });
+    const revoked = await call(getProcess, processItem, { as: "bob", params });
+    expect(revoked.body.code).toBe("access_revoked");
+    const bobsList = await call(listProcesses, processes, { as: "bob", path: "/api/processes?top=100" });
+    expect(bobsList.body.value.find((entry: { id: string }) => entry.id === id)).toMatchObject({
+      accessRevoked: true,
+      myRole: null,
+    });
+
+    const audit = await call(listAudit, "/processes/{id}/audit", { as: "alice", params });
+    expect(audit.body.value.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test("re-sending an invitation answers as documented", async () => {
+    const id = await created("taskMining");
+    await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params: { id },
+      body: { role: "contributor", recipients: [{ id: users.dave.id }], sendInvitation: false },
+    });
+    const resent = await call(resendInvitation, `${holder}/invitation`, {
+      method: "POST",
+      as: "alice",
+      params: { id, principalId: users.dave.id },
+    });
+    expect([202, 429]).toContain(resent.status);
+    const nobody = await call(resendInvitation, `${holder}/invitation`, {
+      method: "POST",
+      as: "alice",
+      params: { id, principalId: users.erin.id },
+    });
+    expect(nobody.status).toBe(404);
+  });
+});
+
+describe("recordings", () => {
+  test("add, list, get, label and delete a recording, and a process mining process's refusal, answer as documented", async () => {
+    const id = await created("taskMining");
+    const added = await call(addRecording, recordings, {
+      method: "POST",
+      as: "alice",
+      params: { id },
+      body: { name: "Month-end close", labels: ["finance"], durationSeconds: 300, applications: ["Excel"] },
+    });
+    expect(added.status).toBe(201);
+    const recordingId: string = added.body.id;
+    await call(listRecordings, recordings, { as: "alice", params: { id } });
+    await call(getRecording, recording, { as: "alice", params: { id, recordingId } });
+    await call(updateRecording, recording, {
+      method: "PATCH",
+      as: "alice",
+      params: { id, recordingId },
+      body: { labels: ["finance", "close"] },
+    });
+    const deleted = await call(deleteRecording, recording, {
+      method: "DELETE",
+      as: "alice",
+      params: { id, recordingId },
+    });
+    expect(deleted.status).toBe(204);
+
+    const mining = await created("processMining");
+    const refused = await call(listRecordings, recordings, { as: "alice", params: { id: mining } });
+    expect(refused.body.code).toBe("recordings_not_supported");
+  });
+});
+
+describe("people and service", () => {
+  test("me, the people picker, its validation error and health answer as documented", async () => {
+    const me = await call(getMe, "/me", { as: "dave" });
+    expect(me.body.isAdministrator).toBe(true);
+    const found = await call(listUsers, "/users", { as: "alice", path: "/api/users?search=ca" });
+    expect(found.body.value.length).toBeGreaterThan(0);
+    const tooShort = await call(listUsers, "/users", { as: "alice", path: "/api/users?search=c" });
+    expect(tooShort.body.code).toBe("validation_failed");
+    expect((await call(getHealth, "/health", { as: null })).body).toEqual({ status: "ok" });
+  });
+
+  test("the served definition is the repository's, with this deployment's host, tenant and scope", async () => {
+    const served = await call(getOpenApiDefinition, "/openapi.json", {
+      as: null,
+      path: "/api/openapi.json",
+      headers: { "x-forwarded-proto": "https" },
+    });
+    const { tenantId, requiredScope } = app.config.auth;
+    const scope = `api://${app.config.auth.audiences[0] ?? ""}/${requiredScope}`;
+    expect(served.body.host).toBe("localhost:7071");
+    expect(served.body.schemes).toEqual(["https"]);
+    expect(served.body.securityDefinitions.oauth2).toMatchObject({
+      type: "oauth2",
+      flow: "accessCode",
+      authorizationUrl: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/authorize`,
+      tokenUrl: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/token`,
+    });
+    expect(Object.keys(served.body.securityDefinitions.oauth2.scopes)).toEqual([scope]);
+    expect(served.body.security).toEqual([{ oauth2: [scope] }]);
+    expect({
+      ...served.body,
+      host: doc.host,
+      schemes: undefined,
+      securityDefinitions: undefined,
+      security: undefined,
+    }).toEqual({ ...definition, schemes: undefined, securityDefinitions: undefined, security: undefined });
+  });
+});
+
+test("the calls above covered every operation of the definition", () => {
+  const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => `${method} ${path}`),
+  );
+  const reached = new Set([...covered].map((entry) => entry.split(" ").slice(0, 2).join(" ")));
+  expect(operations.filter((operation) => !reached.has(operation))).toEqual([]);
+});

@@ -119,3 +119,15 @@ export function isHiddenFromAccessList(kind: ProcessKind, holderIsAdministrator:
 export function administratorListsAll(kind: ProcessKind): boolean {
   return administratorActions[kind].includes("read");
 }
+
+/** A kind has recordings when some role of it may add them (the table says `n/a` otherwise). */
+export function supportsRecordings(kind: ProcessKind): boolean {
+  return rolesOf(kind).some((role) => permissionTable[kind][role]?.includes("addRecording") === true);
+}
+
+/** Labelling or deleting a recording: anyone's with `manageAllRecordings`, one's own with `addRecording`. */
+export function mayChangeRecording(actions: readonly Action[], addedBy: string, callerId: string): boolean {
+  return (
+    actions.includes("manageAllRecordings") || (actions.includes("addRecording") && addedBy === callerId)
+  );
+}

@@ -1,5 +1,6 @@
 import { isGuid, newId } from "../domain/ids.js";
 import type { Action, Caller, Page } from "../domain/model.js";
+import { mayChangeRecording, supportsRecordings } from "../domain/permissions.js";
 import type { Authorized, ProcessService } from "../domain/processService.js";
 import {
   ConcurrencyError,
@@ -10,7 +11,7 @@ import {
   ValidationError,
 } from "../errors.js";
 import type { Clock } from "../ports.js";
-import { mayChangeRecording, type Recording, supportsRecordings } from "./recording.js";
+import type { Recording } from "./recording.js";
 import type { AddRecordingInput, UpdateRecordingInput } from "./recordingSchemas.js";
 import type { RecordingStore, StoredRecording } from "./recordingStore.js";
 
@@ -159,7 +160,7 @@ export class RecordingService {
 }
 
 function assertMayChange(actions: readonly Action[], recording: StoredRecording, caller: Caller): void {
-  if (!mayChangeRecording(actions, recording, caller.id)) {
+  if (!mayChangeRecording(actions, recording.addedBy, caller.id)) {
     throw new ForbiddenError(
       "forbidden",
       "Contributors can label and delete only their own recordings; owners and co-owners manage all.",

@@ -2,7 +2,7 @@ import type { TableClient, TransactionAction } from "@azure/data-tables";
 
 import type { InvitationStatus, Role } from "../domain/model.js";
 import { ConcurrencyError } from "../errors.js";
-import { invitationPrefix, rolePrefix } from "../storage/processStore.js";
+import { invitationPrefix, type RoleEntity, rolePrefix } from "../storage/processStore.js";
 import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
 
 /**
@@ -51,16 +51,6 @@ export interface RoleInvitation {
 
 type InvitationEntity = Omit<InvitationEntry, "id" | "processId" | "etag">;
 
-/** processStore.ts's RoleEntity, as far as invitations go. */
-interface RoleEntity {
-  role: Role;
-  grantedBy: string;
-  grantedAt: string;
-  invitationId: string;
-  invitationStatus: InvitationStatus;
-  invitationSentAt?: string;
-  invitationFailureReason?: string;
-}
 
 export const finalStates: ReadonlySet<InvitationState> = new Set([
   "sent",

@@ -68,7 +68,8 @@ interface ProcessEntity {
   members: string;
 }
 
-interface RoleEntity {
+/** A role row as stored; the invitation ledger reads and marks its invitation fields. */
+export interface RoleEntity {
   role: Role;
   grantedBy: string;
   grantedAt: string;

@@ -26,6 +26,7 @@ import type {
   GrantableRole,
   InvitationStatus,
   Page,
+  Process,
   ProcessKind,
   ProcessListEntry,
   Role,
@@ -43,17 +44,10 @@ import {
  * store, conditional on what was read, so that concurrent changes serialize instead of losing.
  */
 
-export interface ProcessView {
-  readonly id: string;
-  readonly kind: ProcessKind;
-  readonly name: string;
-  readonly description: string;
-  readonly ownerId: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+/** A process as its caller sees it: the process, their role, and what they may do. */
+export interface ProcessView extends Process {
   readonly myRole: Role | null;
   readonly actions: readonly Action[];
-  readonly etag: string;
 }
 
 export interface ProcessSummary {
@@ -376,9 +370,7 @@ export class ProcessService {
       caller,
       process,
       (current) => {
-        const state = current.members[principalId];
-        if (state === undefined || state === "revoked")
-          throw new NotFoundError("That user holds no role on this process.");
+        const state = holderRole(current, principalId);
         return [plan(0, principalId, state, request.role)];
       },
       request,
@@ -402,9 +394,7 @@ export class ProcessService {
       caller,
       process,
       (current) => {
-        const state = current.members[principalId];
-        if (state === undefined || state === "revoked")
-          throw new NotFoundError("That user holds no role on this process.");
+        const state = holderRole(current, principalId);
         return [
           {
             index: 0,
@@ -593,18 +583,8 @@ export class ProcessService {
   }
 
   private view(process: StoredProcess, role: Role | null, rights: EnvironmentRights): ProcessView {
-    return {
-      id: process.id,
-      kind: process.kind,
-      name: process.name,
-      description: process.description,
-      ownerId: process.ownerId,
-      createdAt: process.createdAt,
-      updatedAt: process.updatedAt,
-      myRole: role,
-      actions: allowedActions(process.kind, role, rights),
-      etag: process.etag,
-    };
+    const { members: _members, version: _version, rowEtag: _rowEtag, ...shown } = process;
+    return { ...shown, myRole: role, actions: allowedActions(process.kind, role, rights) };
   }
 
   private summary(entry: ProcessListEntry, rights: EnvironmentRights): ProcessSummary {
@@ -640,6 +620,14 @@ export class ProcessService {
       ...(previous !== undefined && { previousRole: previous }),
     };
   }
+}
+
+/** The role a user holds now; a user without one is not there to change or revoke. */
+function holderRole(process: StoredProcess, principalId: string): Role {
+  const state = process.members[principalId];
+  if (state === undefined || state === "revoked")
+    throw new NotFoundError("That user holds no role on this process.");
+  return state;
 }
 
 function plan(

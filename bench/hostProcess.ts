@@ -1,4 +1,5 @@
-import { startLocalHost } from "../local/start.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
 import type { HostMessage, HostStartRequest } from "./host.js";
 
 /**
@@ -6,6 +7,10 @@ import type { HostMessage, HostStartRequest } from "./host.js";
  * and the load generator never shares its event loop. It answers the bench over IPC (its RSS,
  * stop), never through a route of the app.
  */
+
+// The built host (npm run build), not a bundled copy: start.js runs its CLI when it is the entry script.
+const startScript = pathToFileURL(fileURLToPath(new URL("../local/start.js", import.meta.url))).href;
+const { startLocalHost } = (await import(startScript)) as typeof import("../local/start.js");
 
 const request = JSON.parse(process.argv[2] ?? "{}") as HostStartRequest;
 const errors: string[] = [];

@@ -1,10 +1,11 @@
 import { pathToFileURL } from "node:url";
 
 import { installFunctionsCore, registeredFunctions } from "../local/host/functionsCore.js";
+import { childArgument } from "./measure.js";
 
 /** One cold import of an app entry in a fresh process, under the worker's core module as in Azure. */
 
-const { entry } = JSON.parse(process.argv[2] ?? "{}") as { entry: string };
+const { entry } = await childArgument<{ entry: string }>();
 installFunctionsCore();
 const started = performance.now();
 await import(pathToFileURL(entry).href);

@@ -1,7 +1,7 @@
 import { TableClient } from "@azure/data-tables";
 import autocannon from "autocannon";
 
-import { type LoadResult, type LoadSpec, summarize } from "./measure.js";
+import { childArgument, type LoadResult, type LoadSpec, summarize } from "./measure.js";
 
 /**
  * The load generator, run as a second process so that it never shares an event loop with what it
@@ -83,7 +83,7 @@ async function runRaw(spec: Extract<LoadSpec, { kind: "raw" }>): Promise<LoadRes
   return summarize(times, seconds, { errors, timeouts: 0, non2xx: 0, statuses: { "200": times.length } });
 }
 
-const spec = JSON.parse(process.argv[2] ?? "{}") as LoadSpec;
+const spec = await childArgument<LoadSpec>();
 const result = spec.kind === "http" ? await runHttp(spec) : await runRaw(spec);
 process.send?.(result, () => {
   process.disconnect();

@@ -76,13 +76,13 @@ export function summarize(
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 
 /**
- * Runs one of the bench's child scripts (compiled next to this file) with a JSON argument and
- * resolves with the first message it sends; killed if it outlives `timeoutMs`.
+ * Runs one of the bench's child scripts (compiled next to this file), sends it its argument and
+ * resolves with the first message it sends back; killed if it outlives `timeoutMs`.
  */
 export async function runChild<T>(script: string, argument: unknown, timeoutMs: number): Promise<T> {
-  const child = fork(`${benchDir}${script}`, [JSON.stringify(argument)], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const child = fork(`${benchDir}${script}`, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // Over IPC, not argv: a share workload carries a token per request, past argv's size limit.
+  child.send(argument as object);
   return await new Promise<T>((resolve, reject) => {
     let answered = false;
     const timer = setTimeout(() => {
@@ -104,4 +104,13 @@ export async function runChild<T>(script: string, argument: unknown, timeoutMs: 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const seconds = spec.amount === undefined ? (spec.durationSeconds ?? 10) : 300;
   return await runChild<LoadResult>("load.js", spec, (seconds + 30) * 1000);
+}
+
+/** In a child script: the argument `runChild` sent. */
+export async function childArgument<T>(): Promise<T> {
+  return await new Promise<T>((resolve) => {
+    process.once("message", (message) => {
+      resolve(message as T);
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,9 +17,9 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 /** The app's entry as source; `dist/functions/index.js` is what `npm start` imports after a build. */
 export const appEntry = join(repoRoot, "functions", "index.ts");
 
-/** Whether a function file another engineer is writing is there yet (its tests run once it is). */
-export function functionFileExists(name: string): boolean {
-  return existsSync(join(repoRoot, "functions", `${name}.ts`));
+/** Whether the app's entry imports `functions/<name>.ts`: a function file's tests run once it is part of the app. */
+export function entryImports(name: string): boolean {
+  return readFileSync(appEntry, "utf8").includes(`"./${name}.js"`);
 }
 
 export interface E2eOptions {
@@ -61,6 +61,8 @@ export interface E2eHost {
   call<T = any>(path: string, call?: ApiCall): Promise<ApiAnswer<T>>;
   /** `GET /dev/mailbox` as JSON. */
   mailbox(): Promise<MailboxMessage[]>;
+  /** `eventually`, whose timeout error ends with the host's last log lines (what the functions said). */
+  eventually<T>(what: string, read: () => Promise<T> | T, done: (value: T) => boolean): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,16 @@ export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
     async mailbox(): Promise<MailboxMessage[]> {
       const response = await fetch(`${url}/dev/mailbox`, { headers: { accept: "application/json" } });
       return ((await response.json()) as { value: MailboxMessage[] }).value;
+    },
+    async eventually<T>(what: string, read: () => Promise<T> | T, done: (value: T) => boolean): Promise<T> {
+      try {
+        return await eventually(what, read, done);
+      } catch (error) {
+        // HTTP calls that went well say nothing here; triggers, failures and the functions' own logs do.
+        const told = logs.filter((line) => !/ (GET|POST|PUT|PATCH|DELETE|HEAD) \S+ [1-4]\d\d$/.test(line));
+        const tail = told.slice(-12).join("\n");
+        throw new Error(`${(error as Error).message}\nThe host's last log lines:\n${tail}`, { cause: error });
+      }
     },
     stop: () => local.stop(),
   };

@@ -19,7 +19,6 @@ import { DevMailbox, devMailboxAccessKey } from "./mailbox.js";
 
 export const defaultPort = 7071;
 export const defaultAzuritePorts: AzuritePorts = { blob: 10000, queue: 10001, table: 10002 };
-const mailApiPrefix = "/dev/mailbox/acs";
 
 export interface LocalHostOptions {
   /** Where host.json, local.settings*.json and dist/ are; the working directory by default. */
@@ -118,10 +117,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     const devRoutes: ExtraRoute[] = [
       (req, res, pathname) => identityProvider.handle(req, res, pathname),
       async (req, res, pathname) => {
-        if (pathname.startsWith(`${mailApiPrefix}/`)) {
-          return await mailbox.handle(req, res, pathname.slice(mailApiPrefix.length));
-        }
-        return pathname === mailbox.basePath || pathname === `${mailbox.basePath}/`
+        // The email client takes an endpoint without a path, so the mail API sits at the root.
+        const mailApi = pathname === "/emails:send" || pathname.startsWith("/emails/");
+        return mailApi || pathname === mailbox.basePath || pathname === `${mailbox.basePath}/`
           ? await mailbox.handle(req, res, pathname)
           : false;
       },
@@ -208,9 +206,9 @@ export function startupBanner(local: LocalHost, seconds: number): string {
     "Try it (copy and paste):",
     `  TOKEN=$(curl -s -X POST ${local.identityProvider.tokenEndpoint} -H 'content-type: application/json' -d '{"user":"alice"}' | ${json}.access_token')`,
     `  ID=$(curl -s -X POST ${url}/api/processes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"kind":"processMining","name":"Order to cash"}' | ${json}.id')`,
-    `  curl -s -X POST "${url}/api/processes/$ID/access" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"role":"viewer","recipients":[{"email":"bob@contoso.example"}],"message":"Have a look"}'`,
-    `  curl -s "${url}/api/processes/$ID/access" -H "authorization: Bearer $TOKEN"`,
-    `  sleep 2; curl -s ${url}${local.mailbox.basePath}`,
+    `  curl -s -w '\\n' -X POST "${url}/api/processes/$ID/access" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"role":"viewer","recipients":[{"email":"bob@contoso.example"}],"message":"Have a look"}'`,
+    `  curl -s -w '\\n' "${url}/api/processes/$ID/access" -H "authorization: Bearer $TOKEN"`,
+    `  for i in $(seq 20); do curl -s ${url}${local.mailbox.basePath} | grep -q '"subject"' && break; sleep 0.5; done; curl -s -w '\\n' ${url}${local.mailbox.basePath}`,
     "",
     `Ready in ${seconds.toFixed(1)} s on ${url} (Ctrl-C stops everything).`,
   );

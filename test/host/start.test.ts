@@ -74,7 +74,7 @@ test("functions, the dev identity provider and the dev mailbox answer on one por
 
   const mailbox = await fetch(`${local.url}/dev/mailbox`, { headers: { accept: "application/json" } });
   expect(await mailbox.json()).toEqual({ value: [] });
-  expect((await fetch(`${local.url}/dev/mailbox/acs/emails:send`, { method: "POST" })).status).toBe(401);
+  expect((await fetch(`${local.url}/emails:send`, { method: "POST" })).status).toBe(401);
 });
 
 test("the queue triggers run against the given Azurite and CORS comes from the settings", async () => {

@@ -51,7 +51,6 @@ export interface RoleInvitation {
 
 type InvitationEntity = Omit<InvitationEntry, "id" | "processId" | "etag">;
 
-
 export const finalStates: ReadonlySet<InvitationState> = new Set([
   "sent",
   "failed",

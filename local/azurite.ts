@@ -60,6 +60,29 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
+/**
+ * A free port held open until released, so that nothing started meanwhile (Azurite picking its
+ * own free ports, say) can take it; release it just before listening on it.
+ */
+export async function reservePort(host = "127.0.0.1"): Promise<{ port: number; release(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, resolve);
+  });
+  const address = server.address();
+  if (address === null || typeof address !== "object") throw new Error("no port");
+  return {
+    port: address.port,
+    release: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
 export async function isListening(port: number, host = "127.0.0.1"): Promise<boolean> {
   return await new Promise((resolve) => {
     const socket = connect({ port, host });

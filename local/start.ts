@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import { DevDirectory } from "../shared/directory/devDirectory.js";
-import { type AzuritePorts, freePort, isListening, type RunningAzurite, startAzurite } from "./azurite.js";
+import { type AzuritePorts, isListening, reservePort, type RunningAzurite, startAzurite } from "./azurite.js";
 import { MissingBuildError, type RunningFunctionsHost, startFunctionsHost } from "./host/host.js";
 import { type ExtraRoute, PortInUseError } from "./host/httpServer.js";
 import { consoleLog, type HostLog } from "./host/invocation.js";
@@ -57,9 +57,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const appRoot = resolve(options.appRoot ?? process.cwd());
   const entry = resolve(appRoot, options.entry ?? join("dist", "functions", "index.js"));
   const requestedPort = options.port ?? defaultPort;
-  const port = requestedPort === 0 ? await freePort() : requestedPort;
+  // A free port is held until the host listens on it, so that Azurite cannot pick it meanwhile.
+  const reservation = requestedPort === 0 ? await reservePort() : undefined;
+  const port = reservation?.port ?? requestedPort;
   // Fail fast, before Azurite starts, when the port is taken.
-  if (await isListening(port)) throw new PortInUseError(port);
+  if (reservation === undefined && (await isListening(port))) throw new PortInUseError(port);
   if (!existsSync(entry)) throw new MissingBuildError(entry);
   const url = `http://localhost:${port}`;
 
@@ -125,6 +127,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       },
     ];
 
+    await reservation?.release();
     const host = await startFunctionsHost({
       appRoot,
       entry,
@@ -163,6 +166,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       },
     };
   } catch (error) {
+    await reservation?.release();
     await azurite?.stop();
     throw error;
   }

@@ -348,20 +348,6 @@ export class ProcessStore {
     return rows;
   }
 
-  async getRole(processId: string, principalId: string): Promise<RoleRow | undefined> {
-    try {
-      return toRoleRow(
-        await this.tables.processes.getEntity<RoleEntity>(
-          safeKey(processId),
-          rolePrefix + safeKey(principalId),
-        ),
-      );
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
   async listAudit(processId: string, top: number, continuationToken?: string): Promise<Page<AuditEntry>> {
     const partitionKey = safeKey(processId);
     const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${auditPrefix} and RowKey lt ${"audit}"}`;
@@ -409,17 +395,6 @@ export class ProcessStore {
       found.set(entity.rowKey ?? "", toListEntry(entity));
     }
     return found;
-  }
-
-  async getListEntry(userId: string, processId: string): Promise<ProcessListEntry | undefined> {
-    try {
-      return toListEntry(
-        await this.tables.userProcesses.getEntity<UserProcessEntity>(safeKey(userId), safeKey(processId)),
-      );
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
   }
 
   async putListEntry(userId: string, entry: ProcessListEntry): Promise<void> {
@@ -492,21 +467,6 @@ export class ProcessStore {
       await this.tables.processIndex.deleteEntity(kind, safeKey(processId));
     } catch (error) {
       if (!isNotFound(error)) throw error;
-    }
-  }
-
-  // ---- invitations (read and marked by the invitation sender) ------------------------------
-
-  async getInvitation(processId: string, invitationId: string): Promise<InvitationRecord | undefined> {
-    try {
-      const entity = await this.tables.processes.getEntity<
-        Omit<InvitationRecord, "id" | "processId" | "etag">
-      >(safeKey(processId), invitationPrefix + safeKey(invitationId));
-      const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, etag, ...fields } = entity;
-      return { ...fields, id: invitationId, processId, etag };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
     }
   }
 

@@ -9,22 +9,29 @@ export interface HostStartRequest {
 
 export type HostMessage =
   | { readonly type: "ready"; readonly url: string; readonly port: number }
-  | { readonly type: "rss"; readonly rss: number; readonly errors: readonly string[] };
+  | {
+      readonly type: "rss";
+      readonly rss: number;
+      readonly heapAfterGc: number;
+      readonly errors: readonly string[];
+    };
 
 export interface BenchHost {
   /** `http://127.0.0.1:{port}`: loopback by address, so no lookup of `localhost` is measured. */
   readonly url: string;
   readonly port: number;
   /** The host process's resident set size, in bytes, and the failure lines it logged. */
-  rss(): Promise<{ rss: number; errors: readonly string[] }>;
+  rss(): Promise<{ rss: number; heapAfterGc: number; errors: readonly string[] }>;
   stop(): Promise<void>;
 }
 
 /** Starts `hostProcess.js` and waits until it serves. */
 export async function startBenchHost(request: HostStartRequest): Promise<BenchHost> {
-  const child: ChildProcess = fork(fileURLToPath(new URL("hostProcess.js", import.meta.url)), [
-    JSON.stringify(request),
-  ]);
+  const child: ChildProcess = fork(
+    fileURLToPath(new URL("hostProcess.js", import.meta.url)),
+    [JSON.stringify(request)],
+    { execArgv: ["--expose-gc"] },
+  );
   const next = <T extends HostMessage["type"]>(type: T, timeoutMs: number) =>
     new Promise<Extract<HostMessage, { type: T }>>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -56,8 +63,8 @@ export async function startBenchHost(request: HostStartRequest): Promise<BenchHo
     rss: async () => {
       const answer = next("rss", 10_000);
       child.send({ type: "rss" });
-      const { rss, errors } = await answer;
-      return { rss, errors };
+      const { rss, heapAfterGc, errors } = await answer;
+      return { rss, heapAfterGc, errors };
     },
     stop: async () => {
       if (child.exitCode !== null) return;

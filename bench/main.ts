@@ -120,8 +120,9 @@ try {
     const { host, prefix } = await startHost("http");
     try {
       const workload = await seedWorkload(host, connectionString, prefix);
-      const { figures: httpFigures, results } = await measureHttp(host, workload, options);
+      const { figures: httpFigures, results, hostFailures } = await measureHttp(host, workload, options);
       details.http = results;
+      details.hostLog = hostFailures;
       return httpFigures;
     } finally {
       await host.stop();

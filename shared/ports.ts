@@ -39,3 +39,16 @@ export interface InvitationMessage {
 export interface InvitationQueue {
   enqueue(message: InvitationMessage): Promise<void>;
 }
+
+/** An invitation not yet settled, as the sweeper's index knows it. */
+export interface PendingInvitation {
+  readonly processId: string;
+  readonly invitationId: string;
+  /** The invitation's `createdAt`. */
+  readonly createdAt: string;
+}
+
+/** What the share path needs: record invitations before their commit, so none is ever lost. */
+export interface PendingInvitationLog {
+  record(invitations: readonly PendingInvitation[]): Promise<void>;
+}

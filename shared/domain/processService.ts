@@ -7,15 +7,14 @@ import {
   PreconditionFailedError,
   ValidationError,
 } from "../errors.js";
-import type { PendingInvitationLog } from "../invitations/pendingInvitations.js";
-import type { Clock, Directory, InvitationQueue, Recipient, ResolvedRecipient } from "../ports.js";
-import {
-  type InvitationRecord,
-  maxMembers,
-  type ProcessStore,
-  type RoleWrite,
-  type StoredProcess,
-} from "../storage/processStore.js";
+import type {
+  Clock,
+  Directory,
+  InvitationQueue,
+  PendingInvitationLog,
+  Recipient,
+  ResolvedRecipient,
+} from "../ports.js";
 import { newId } from "./ids.js";
 import type {
   Action,
@@ -38,6 +37,13 @@ import {
   isHiddenFromAccessList,
   isRoleOfKind,
 } from "./permissions.js";
+import {
+  type InvitationRecord,
+  maxMembers,
+  type ProcessRepository,
+  type RoleWrite,
+  type StoredProcess,
+} from "./processRepository.js";
 
 /**
  * The sharing use cases. Every rule comes from permissions.ts; every write goes through the
@@ -91,7 +97,7 @@ export interface ShareResult {
 }
 
 export interface ProcessServiceOptions {
-  readonly store: ProcessStore;
+  readonly store: ProcessRepository;
   readonly directory: Directory;
   readonly invitations: InvitationQueue;
   readonly clock: Clock;
@@ -125,7 +131,7 @@ interface PlannedChange {
 export class ProcessService {
   constructor(private readonly options: ProcessServiceOptions) {}
 
-  private get store(): ProcessStore {
+  private get store(): ProcessRepository {
     return this.options.store;
   }
 

@@ -11,6 +11,7 @@ import {
 } from "../email/mailSender.js";
 import { ConcurrencyError } from "../errors.js";
 import type { Clock, Directory, InvitationMessage } from "../ports.js";
+import type { PendingInvitation } from "../ports.js";
 import type { ProcessStore } from "../storage/processStore.js";
 import {
   finalStates,
@@ -19,7 +20,7 @@ import {
   type RoleInvitation,
   type Settlement,
 } from "./invitationLedger.js";
-import type { PendingInvitation, PendingInvitationIndex } from "./pendingInvitations.js";
+import type { PendingInvitationIndex } from "./pendingInvitations.js";
 
 /**
  * The invitation sender: one queue message in, at most one email out. The ledger records the

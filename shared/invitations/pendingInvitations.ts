@@ -1,5 +1,6 @@
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 
+import type { PendingInvitation, PendingInvitationLog } from "../ports.js";
 import { isNotFound, safeKey } from "../storage/tables.js";
 
 /**
@@ -14,18 +15,6 @@ import { isNotFound, safeKey } from "../storage/tables.js";
  * the oldest partitions; rows only live while their invitation is unsettled, so the range stays
  * as small as the backlog.
  */
-
-export interface PendingInvitation {
-  readonly processId: string;
-  readonly invitationId: string;
-  /** The invitation's `createdAt`; its minute is the row's partition. */
-  readonly createdAt: string;
-}
-
-/** What the share path needs: record invitations before their commit. */
-export interface PendingInvitationLog {
-  record(invitations: readonly PendingInvitation[]): Promise<void>;
-}
 
 export interface PendingInvitationRow extends PendingInvitation {
   /** How many times the sweeper has handed this invitation over again. */

@@ -2,14 +2,20 @@ import { odata, type TableEntityResult, type TransactionAction } from "@azure/da
 
 import type {
   AuditEntry,
-  Invitation,
   InvitationStatus,
   Page,
-  Process,
   ProcessKind,
   ProcessListEntry,
   Role,
 } from "../domain/model.js";
+import type {
+  Members,
+  MemberState,
+  ProcessRepository,
+  RoleRow,
+  RoleWrite,
+  StoredProcess,
+} from "../domain/processRepository.js";
 import { conditional, isNotFound, safeKey, type Tables } from "./tables.js";
 
 /**
@@ -32,11 +38,6 @@ export const rolePrefix = "role|";
 export const auditPrefix = "audit|";
 export const invitationPrefix = "invitation|";
 /** What a member map holds besides roles: a user whose every role was revoked. */
-export type MemberState = Role | "revoked";
-export type Members = Readonly<Record<string, MemberState>>;
-
-/** Cap on the members map (roles and revoked users) so the row stays far below 64 KiB. */
-export const maxMembers = 500;
 
 const memberCodes: Readonly<Record<MemberState, string>> = {
   owner: "o",
@@ -48,14 +49,6 @@ const memberCodes: Readonly<Record<MemberState, string>> = {
 const memberStates = Object.fromEntries(
   Object.entries(memberCodes).map(([state, code]) => [code, state]),
 ) as Record<string, MemberState>;
-
-export interface StoredProcess extends Process {
-  readonly members: Members;
-  /** Version of name/description, what clients see as the `ETag`. */
-  readonly version: number;
-  /** The row's own ETag, for conditional writes. */
-  readonly rowEtag: string;
-}
 
 interface ProcessEntity {
   kind: ProcessKind;
@@ -79,49 +72,12 @@ export interface RoleEntity {
   invitationFailureReason?: string;
 }
 
-export interface InvitationRecord {
-  readonly id: string;
-  readonly processId: string;
-  readonly principalId: string;
-  readonly role: Role;
-  readonly sharerId: string;
-  readonly sharerName: string;
-  readonly message: string;
-  readonly status: InvitationStatus;
-  readonly createdAt: string;
-  readonly sentAt?: string;
-  readonly failureReason?: string;
-  /** The operation id of the send in flight or done: the send ledger. */
-  readonly operationId?: string;
-  readonly etag: string;
-}
-
-export interface RoleRow {
-  readonly principalId: string;
-  readonly role: Role;
-  readonly grantedBy: string;
-  readonly grantedAt: string;
-  readonly invitation: Invitation;
-}
-
 interface UserProcessEntity {
   kind: ProcessKind;
   name: string;
   role: Role | "";
   accessRevoked: boolean;
   addedAt: string;
-}
-
-/** One role change to commit, with what goes with it. */
-export interface RoleWrite {
-  readonly principalId: string;
-  /** The new role, or null to revoke. */
-  readonly role: Role | null;
-  readonly audit: AuditEntry;
-  /** Written with the role when an invitation is asked for. */
-  readonly invitation?: Omit<InvitationRecord, "etag">;
-  readonly grantedBy: string;
-  readonly grantedAt: string;
 }
 
 export function encodeMembers(members: Members): string {
@@ -182,7 +138,7 @@ function pageOf<T>(items: T[], continuationToken: string | undefined): Page<T> {
   return continuationToken === undefined ? { items } : { items, continuationToken };
 }
 
-export class ProcessStore {
+export class ProcessStore implements ProcessRepository {
   constructor(readonly tables: Tables) {}
 
   /** One point read: the process and every member's role. */

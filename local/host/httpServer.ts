@@ -254,6 +254,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
           status = await writeFunctionResponse(res, outcome.result, method === "HEAD");
           return outcome;
         } catch (error) {
+          // The client went away before the answer was written: nginx's 499, not a failure of the function.
+          if (req.destroyed || res.destroyed) {
+            status = 499;
+            return outcome;
+          }
           if (!res.headersSent) sendEmpty(res, 500);
           else res.destroy();
           return { ...outcome, error };

@@ -23,6 +23,8 @@ export const actions = [
 export type Action = (typeof actions)[number];
 
 export type InvitationStatus = "pending" | "sent" | "failed" | "notRequested";
+/** An invitation's own record also knows a send in flight and one cancelled before it went out. */
+export type InvitationState = InvitationStatus | "sending" | "cancelled";
 
 /** The caller, as the token validator resolved it. Nothing else in the app reads the token. */
 export interface Caller {

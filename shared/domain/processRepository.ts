@@ -1,7 +1,7 @@
 import type {
   AuditEntry,
   Invitation,
-  InvitationStatus,
+  InvitationState,
   Page,
   Process,
   ProcessKind,
@@ -36,12 +36,13 @@ export interface InvitationRecord {
   readonly sharerId: string;
   readonly sharerName: string;
   readonly message: string;
-  readonly status: InvitationStatus;
+  readonly status: InvitationState;
   readonly createdAt: string;
+  /** Recorded before the send: the mail operation this invitation's email went out as (the send ledger). */
+  readonly operationId?: string;
+  readonly sendingAt?: string;
   readonly sentAt?: string;
   readonly failureReason?: string;
-  /** The operation id of the send in flight or done: the send ledger. */
-  readonly operationId?: string;
   readonly etag: string;
 }
 

@@ -1,6 +1,7 @@
 import type { TableClient, TransactionAction } from "@azure/data-tables";
 
-import type { InvitationStatus, Role } from "../domain/model.js";
+import type { InvitationState, InvitationStatus, Role } from "../domain/model.js";
+import type { InvitationRecord } from "../domain/processRepository.js";
 import { ConcurrencyError } from "../errors.js";
 import { invitationPrefix, type RoleEntity, rolePrefix } from "../storage/processStore.js";
 import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
@@ -16,25 +17,8 @@ import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
  * `sending` and `cancelled` stay inside the ledger: the access list shows the role row's status.
  */
 
-export type InvitationState = InvitationStatus | "sending" | "cancelled";
-
-export interface InvitationEntry {
-  readonly id: string;
-  readonly processId: string;
-  readonly principalId: string;
-  readonly role: Role;
-  readonly sharerId: string;
-  readonly sharerName: string;
-  readonly message: string;
-  readonly status: InvitationState;
-  readonly createdAt: string;
-  /** Recorded before the send: the mail operation this invitation's email went out as. */
-  readonly operationId?: string;
-  readonly sendingAt?: string;
-  readonly sentAt?: string;
-  readonly failureReason?: string;
-  readonly etag: string;
-}
+/** The invitation row as the ledger reads it. */
+export type InvitationEntry = InvitationRecord;
 
 /** The parts of a role row the ledger reads and writes. */
 export interface RoleInvitation {

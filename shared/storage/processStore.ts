@@ -254,7 +254,8 @@ export class ProcessStore implements ProcessRepository {
           grantedBy: write.grantedBy,
           grantedAt: write.grantedAt,
           invitationId: write.invitation?.id ?? "",
-          invitationStatus: write.invitation?.status ?? "notRequested",
+          // A new invitation starts pending; the sender moves the role row on from there.
+          invitationStatus: write.invitation === undefined ? "notRequested" : "pending",
         };
         actions.push(["upsert", { partitionKey, rowKey, ...role }, "Replace"]);
       }

@@ -7,3 +7,12 @@ import "./users.js";
 import "./recordings.js";
 import "./openapi.js";
 import "./invitations.js";
+
+import azureFunctions from "@azure/functions";
+
+import { getConfig } from "../shared/config.js";
+
+// A missing or malformed setting stops the app at start, naming the setting, not at the first request.
+azureFunctions.app.hook.appStart(() => {
+  getConfig();
+});

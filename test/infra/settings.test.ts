@@ -7,6 +7,7 @@ import { loadFunctionApp, type RegisteredFunction, triggerOf } from "../../local
 import { settingNames } from "../../shared/config.js";
 import { invitationQueueName } from "../../shared/storage/invitationQueue.js";
 import { tableNames } from "../../shared/storage/tables.js";
+import { applySampleSettings } from "../support/settings.js";
 
 /**
  * Holds infra/ to the code: every setting the config schema reads is set in Azure (or is listed
@@ -159,6 +160,7 @@ describe("tables and queues", () => {
   let functions: RegisteredFunction[];
 
   beforeAll(async () => {
+    applySampleSettings();
     functions = await loadFunctionApp(`${root}functions/index.ts`);
   });
 

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 
 import { loadFunctionApp, type RegisteredFunction, triggerOf } from "../../local/host/functionsCore.js";
 import definition from "../../shared/openapi/openapi.json" with { type: "json" };
+import { applySampleSettings } from "../support/settings.js";
 import { schemaErrors, type SchemaObject } from "./schemaCheck.js";
 
 /** The definition as plain data: its literal JSON type is too narrow to walk generically. */
@@ -65,6 +66,7 @@ describe("routes and operations", () => {
   let routes: string[];
 
   beforeAll(async () => {
+    applySampleSettings();
     const functions: RegisteredFunction[] = await loadFunctionApp(
       fileURLToPath(new URL("../../functions/index.ts", import.meta.url)),
     );

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, expect, test } from "vitest";
 
 import { loadFunctionApp, type RegisteredFunction, triggerOf } from "../../local/host/functionsCore.js";
+import { applySampleSettings } from "../support/settings.js";
 
 /**
  * The app's functions as the Azure Functions host receives them: the core metadata that
@@ -12,6 +13,7 @@ const entry = fileURLToPath(new URL("../../functions/index.ts", import.meta.url)
 let functions: RegisteredFunction[];
 
 beforeAll(async () => {
+  applySampleSettings();
   functions = await loadFunctionApp(entry);
 });
 

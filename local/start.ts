@@ -226,6 +226,10 @@ export function startFailureLine(error: unknown, port: number): string | undefin
   }
   if (error instanceof MissingBuildError) return `${error.entry} is missing: run npm run build first.`;
   if (error instanceof HostConfigurationError) return error.message;
+  // The app's own settings check (its appStart hook): the message names each bad setting.
+  if (error instanceof Error && error.name === "ConfigError") {
+    return `${error.message} (local.settings.json, or local.settings.sample.json when there is none)`;
+  }
   if (error instanceof Error && /is in use by something that is not a complete Azurite/.test(error.message)) {
     return `Azurite's ports (10000-10002): ${error.message}`;
   }

@@ -183,12 +183,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
       });
       return;
     }
-    if (allowedOrigin !== undefined) {
-      res.setHeader("access-control-allow-origin", allowedOrigin);
-      // A browser front end reads these for If-Match, the new process's URL and back-off.
-      res.setHeader("access-control-expose-headers", "ETag, Location, Retry-After, WWW-Authenticate");
-      res.setHeader("vary", "Origin");
-    }
+    if (allowedOrigin !== undefined) res.setHeader("access-control-allow-origin", allowedOrigin);
 
     for (const extra of extraRoutes) {
       if (await extra(req, res, url.pathname)) return;

@@ -33,7 +33,14 @@ export type FunctionHandler = (request: HttpRequest, context: InvocationContext)
 /** Largest JSON body accepted (a share of 100 recipients and a 2,000-character message fits easily). */
 export const maxBodyBytes = 64 * 1024;
 
-const noStore = { "Cache-Control": "no-store" } as const;
+/**
+ * On every answer: never cached (it is one caller's data), and the headers a browser front end
+ * must read exposed to it (Azure's platform CORS allows origins but cannot expose headers).
+ */
+const commonHeaders = {
+  "Cache-Control": "no-store",
+  "Access-Control-Expose-Headers": "ETag, Location, Retry-After, WWW-Authenticate",
+} as const;
 
 export function authenticated(
   handler: (call: AuthenticatedCall) => Promise<HttpResponseInit>,
@@ -61,11 +68,11 @@ export function anonymous(handler: (call: AnonymousCall) => Promise<HttpResponse
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, jsonBody: body, headers: { ...noStore, ...headers } };
+  return { status, jsonBody: body, headers: { ...commonHeaders, ...headers } };
 }
 
 export function noContent(): HttpResponseInit {
-  return { status: 204, headers: { ...noStore } };
+  return { status: 204, headers: { ...commonHeaders } };
 }
 
 export function problemResponse(error: unknown, context: InvocationContext): HttpResponseInit {
@@ -82,14 +89,14 @@ export function problemResponse(error: unknown, context: InvocationContext): Htt
     return {
       status: 500,
       jsonBody: problem,
-      headers: { ...noStore, "Content-Type": "application/problem+json" },
+      headers: { ...commonHeaders, "Content-Type": "application/problem+json" },
     };
   }
   if (appError.status >= 500) context.warn(`${appError.code}: ${appError.message}`);
   return {
     status: appError.status,
     jsonBody: appError.toProblem(),
-    headers: { ...noStore, ...appError.headers(), "Content-Type": "application/problem+json" },
+    headers: { ...commonHeaders, ...appError.headers(), "Content-Type": "application/problem+json" },
   };
 }
 

@@ -64,6 +64,9 @@ describe("create", () => {
     });
     expect(response.headers.get("location")).toBe(`/api/processes/${response.body.id}`);
     expect(response.headers.get("etag")).toBe('"v1"');
+    // A browser front end must be able to read what it sends back as If-Match.
+    expect(response.headers.get("access-control-expose-headers")).toContain("ETag");
+    expect(response.headers.get("cache-control")).toBe("no-store");
   });
 
   test("refuses an unknown kind, an empty name, a name with a line break and unknown fields, naming each field", async () => {

@@ -165,6 +165,12 @@ export class BadGatewayError extends AppError {
 export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly title = "Service Unavailable";
+  /** How long the dependency asked us to wait, when it said; otherwise a short default. */
+  readonly retryAfterSeconds?: number;
+
+  override headers(): Record<string, string> {
+    return { "Retry-After": String(Math.max(1, Math.ceil(this.retryAfterSeconds ?? 5))) };
+  }
 }
 
 /** Raised by storage adapters when a conditional write loses a race (HTTP 409/412 from Table Storage). */

@@ -42,7 +42,7 @@ export class MailServiceUnavailableError extends ServiceUnavailableError {
   constructor(
     message: string,
     /** The service's `Retry-After`, when it gave one. */
-    readonly retryAfterSeconds?: number,
+    override readonly retryAfterSeconds?: number,
     options?: ErrorOptions,
   ) {
     super("mail_service_unavailable", message, options);

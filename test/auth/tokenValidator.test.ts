@@ -300,6 +300,11 @@ describe("the signature and its key", () => {
       503,
       "signing_keys_unavailable",
     );
+    // An outage tells the client when to come back.
+    const outage = await v
+      .authenticate(`Bearer ${await identity.token("alice")}`)
+      .catch((error: unknown) => error);
+    expect((outage as AppError).headers()["Retry-After"]).toBe("5");
   });
 });
 

@@ -109,6 +109,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
       ledger,
       pending: pendingInvitations,
       queue: invitations,
+      mail,
       clock,
     }),
     invitationResender: new InvitationResender({

@@ -79,19 +79,19 @@ export interface ProcessRepository {
     audit: AuditEntry,
   ): Promise<StoredProcess>;
   /** Commits role changes atomically, conditional on the process as read; a lost race throws ConcurrencyError. */
-  commitRoleChanges(
-    process: StoredProcess,
-    members: Members,
-    writes: readonly RoleWrite[],
-  ): Promise<StoredProcess>;
+  commitRoleChanges(process: StoredProcess, members: Members, writes: readonly RoleWrite[]): Promise<void>;
+  /** Deletes the process (its own row first, conditional on the ETag read), then everything of it. */
   deleteProcess(process: StoredProcess): Promise<void>;
   listRoles(processId: string): Promise<RoleRow[]>;
   listAudit(processId: string, top: number, continuationToken?: string): Promise<Page<AuditEntry>>;
   listUserProcesses(userId: string, top: number, continuationToken?: string): Promise<Page<ProcessListEntry>>;
   getListEntries(userId: string, processIds: readonly string[]): Promise<Map<string, ProcessListEntry>>;
+  getListEntry(userId: string, processId: string): Promise<ProcessListEntry | undefined>;
   putListEntry(userId: string, entry: ProcessListEntry): Promise<void>;
   renameListEntry(userId: string, processId: string, name: string): Promise<void>;
   deleteListEntry(userId: string, processId: string): Promise<void>;
   listIndex(kind: ProcessKind, top: number, continuationToken?: string): Promise<Page<ProcessListEntry>>;
+  getIndexEntryTime(kind: ProcessKind, processId: string): Promise<string | undefined>;
   putIndexEntry(kind: ProcessKind, processId: string, name: string): Promise<void>;
+  deleteIndexEntry(kind: ProcessKind, processId: string): Promise<void>;
 }

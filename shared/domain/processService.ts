@@ -110,6 +110,13 @@ export interface ProcessServiceOptions {
 
 /** A role change lost a race with another: read again and retry, a bounded number of times. */
 const maxAttempts = 40;
+/** Changes committed in one entity-group transaction (at most 100 operations: 1 + 3 per change). */
+const maxChangesPerCommit = 33;
+/**
+ * How long a list row written ahead of its commit may point at a role that is not there yet
+ * before a refusal treats it as left behind by a crash and heals it.
+ */
+const listRowGraceMs = 60_000;
 
 export interface Authorized {
   readonly process: StoredProcess;
@@ -277,11 +284,13 @@ export class ProcessService {
     if (!entry.accessRevoked) return entry;
     const process = await this.store.getProcess(entry.processId);
     if (process === undefined) {
+      if (!this.isPastGrace(entry.addedAt)) return entry;
       await this.store.deleteListEntry(userId, entry.processId);
       return undefined;
     }
     const state = process.members[userId];
-    if (state === undefined || state === "revoked") return entry;
+    // A young revoked row may be a revoke on its way to its commit: leave it.
+    if (state === undefined || state === "revoked" || !this.isPastGrace(entry.addedAt)) return entry;
     const healed = { ...entry, role: state, accessRevoked: false, name: process.name };
     await this.store.putListEntry(userId, healed);
     return healed;
@@ -346,18 +355,24 @@ export class ProcessService {
         ? []
         : [{ index, principalId: result.principalId }],
     );
-    const planned = await this.applyRoleChanges(
-      caller,
-      process,
-      (current) =>
-        targets.map(({ index, principalId }) =>
-          plan(index, principalId, current.members[principalId], request.role),
-        ),
-      request,
-    );
-    for (const change of planned) {
-      const result = results[change.index];
-      if (result !== undefined) results[change.index] = { ...result, status: change.status };
+    // An entity-group transaction holds at most 100 operations (1 + 3 per change): a large share
+    // commits in groups, each one whole, read afresh after the one before.
+    for (let start = 0; start < targets.length; start += maxChangesPerCommit) {
+      const group = targets.slice(start, start + maxChangesPerCommit);
+      const planned = await this.applyRoleChanges(
+        caller,
+        start === 0 ? process : undefined,
+        processId,
+        (current) =>
+          group.map(({ index, principalId }) =>
+            plan(index, principalId, current.members[principalId], request.role),
+          ),
+        request,
+      );
+      for (const change of planned) {
+        const result = results[change.index];
+        if (result !== undefined) results[change.index] = { ...result, status: change.status };
+      }
     }
     return results;
   }
@@ -375,6 +390,7 @@ export class ProcessService {
     const [change] = await this.applyRoleChanges(
       caller,
       process,
+      processId,
       (current) => {
         const state = holderRole(current, principalId);
         return [plan(0, principalId, state, request.role)];
@@ -399,6 +415,7 @@ export class ProcessService {
     await this.applyRoleChanges(
       caller,
       process,
+      processId,
       (current) => {
         const state = holderRole(current, principalId);
         return [
@@ -424,14 +441,15 @@ export class ProcessService {
    */
   private async applyRoleChanges(
     caller: Caller,
-    authorized: StoredProcess,
+    authorized: StoredProcess | undefined,
+    processId: string,
     planFor: (process: StoredProcess) => PlannedChange[],
     invitation: { sendInvitation: boolean; message?: string },
   ): Promise<PlannedChange[]> {
-    const processId = authorized.id;
     for (let attempt = 1; ; attempt++) {
-      // The first attempt plans from the row that authorized the call; a retry reads it again.
-      const process = attempt === 1 ? authorized : await this.store.getProcess(processId);
+      // The first attempt plans from the row that authorized the call, when given; a retry reads it again.
+      const process =
+        attempt === 1 && authorized !== undefined ? authorized : await this.store.getProcess(processId);
       if (process === undefined) throw new NotFoundError();
       const planned = planFor(process);
       const changes = planned.filter((change) => change.status !== "unchanged");
@@ -484,14 +502,7 @@ export class ProcessService {
         );
       }
       try {
-        // An entity-group transaction holds at most 100 operations: 1 + 3 per change.
-        let current = process;
-        for (let start = 0; start < writes.length; start += 33) {
-          const chunk = writes.slice(start, start + 33);
-          const chunkMembers: Record<string, Role | "revoked"> = { ...current.members };
-          for (const write of chunk) chunkMembers[write.principalId] = write.role ?? "revoked";
-          current = await this.store.commitRoleChanges(current, chunkMembers, chunk);
-        }
+        await this.store.commitRoleChanges(process, members, writes);
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= maxAttempts) throw conflictOr(error);
         await backoff(attempt);
@@ -550,31 +561,64 @@ export class ProcessService {
    */
   async authorize(caller: Caller, processId: string, action: Action): Promise<Authorized> {
     const process = await this.store.getProcess(processId);
+    const rights = this.rights(caller);
     if (process === undefined) {
-      await this.store.deleteListEntry(caller.id, processId);
+      await this.healMissingProcess(caller.id, processId, rights);
       throw new NotFoundError();
     }
     const state = process.members[caller.id];
     const role = state === undefined || state === "revoked" ? null : state;
-    const rights = this.rights(caller);
     const actions = allowedActions(process.kind, role, rights);
-    if (actions.length === 0) {
-      if (state === "revoked") {
-        await this.store.putListEntry(caller.id, {
-          processId,
-          kind: process.kind,
-          name: process.name,
-          role: null,
-          accessRevoked: true,
-          addedAt: process.createdAt,
-        });
-        throw new ForbiddenError("access_revoked", "Your access to this process was revoked.");
-      }
-      await this.store.deleteListEntry(caller.id, processId);
-      throw new NotFoundError();
+    if (actions.includes(action)) return { process, role, rights, actions };
+    if (state === "revoked") {
+      await this.healRevokedEntry(caller.id, process);
+      throw new ForbiddenError("access_revoked", "Your access to this process was revoked.");
     }
-    if (!actions.includes(action)) throw new ForbiddenError("forbidden", refusalFor(action));
-    return { process, role, rights, actions };
+    if (actions.length > 0) throw new ForbiddenError("forbidden", refusalFor(action));
+    await this.healStrayEntry(caller.id, processId);
+    throw new NotFoundError();
+  }
+
+  // ---- healing what an interrupted write left behind ------------------------------------------
+  // List and index rows are written ahead of their commit. A row younger than the grace period may
+  // belong to a commit still on its way, so only older ones are healed.
+
+  private isPastGrace(writtenAt: string): boolean {
+    return this.options.clock.now().getTime() - Date.parse(writtenAt) > listRowGraceMs;
+  }
+
+  /** The process does not exist: a row pointing at it was left by a crashed create or delete. */
+  private async healMissingProcess(
+    userId: string,
+    processId: string,
+    rights: EnvironmentRights,
+  ): Promise<void> {
+    await this.healStrayEntry(userId, processId);
+    if (!rights.isAdministrator) return;
+    const indexedAt = await this.store.getIndexEntryTime("processMining", processId);
+    if (indexedAt !== undefined && this.isPastGrace(indexedAt))
+      await this.store.deleteIndexEntry("processMining", processId);
+  }
+
+  /** The caller holds no role and never did: their row is left from a grant that never committed. */
+  private async healStrayEntry(userId: string, processId: string): Promise<void> {
+    const entry = await this.store.getListEntry(userId, processId);
+    if (entry !== undefined && this.isPastGrace(entry.addedAt))
+      await this.store.deleteListEntry(userId, processId);
+  }
+
+  /** The caller's roles were revoked: their row must say so (a revoke may have stopped before it). */
+  private async healRevokedEntry(userId: string, process: StoredProcess): Promise<void> {
+    const entry = await this.store.getListEntry(userId, process.id);
+    if (entry?.accessRevoked === true || (entry !== undefined && !this.isPastGrace(entry.addedAt))) return;
+    await this.store.putListEntry(userId, {
+      processId: process.id,
+      kind: process.kind,
+      name: process.name,
+      role: null,
+      accessRevoked: true,
+      addedAt: this.now(),
+    });
   }
 
   private async renameEverywhere(process: StoredProcess): Promise<void> {

@@ -1,3 +1,4 @@
+import type { MailSender } from "../email/mailSender.js";
 import type { Clock, InvitationQueue } from "../ports.js";
 import { finalStates, type InvitationLedger } from "./invitationLedger.js";
 import type { PendingInvitationIndex } from "./pendingInvitations.js";
@@ -13,6 +14,8 @@ export interface SweeperOptions {
   readonly ledger: InvitationLedger;
   readonly pending: PendingInvitationIndex;
   readonly queue: InvitationQueue;
+  /** Asked about a send already started before an invitation is given up. */
+  readonly mail: Pick<MailSender, "lookup">;
   readonly clock: Clock;
   /** Longer than the queue's whole retry span, so that what is still in the queue is left alone. */
   readonly graceSeconds?: number;
@@ -61,11 +64,23 @@ export class InvitationSweeper {
       }
       if (row.handOvers >= this.maxHandOvers) {
         const role = await ledger.getRole(row.processId, invitation.principalId);
-        await ledger.settle(invitation, role, {
-          status: "failed",
-          at: now.toISOString(),
-          reason: `The invitation was not delivered after ${row.handOvers + 1} hand-overs to the queue.`,
-        });
+        // A send may have gone out before the sender stopped: ask the mail service before calling it failed.
+        const earlier =
+          invitation.status === "sending" && invitation.operationId !== undefined
+            ? await this.options.mail.lookup(invitation.operationId)
+            : "unknown";
+        const delivered = typeof earlier === "object" && earlier.status === "sent";
+        await ledger.settle(
+          invitation,
+          role,
+          delivered
+            ? { status: "sent", at: now.toISOString() }
+            : {
+                status: "failed",
+                at: now.toISOString(),
+                reason: `The invitation was not delivered after ${row.handOvers + 1} hand-overs to the queue.`,
+              },
+        );
         await pending.clear(row);
         report.failed++;
         continue;

@@ -16,7 +16,8 @@ import type {
   RoleWrite,
   StoredProcess,
 } from "../domain/processRepository.js";
-import { conditional, isNotFound, safeKey, type Tables } from "./tables.js";
+import { ValidationError } from "../errors.js";
+import { conditional, isNotFound, isSafeKey, safeKey, type Tables } from "./tables.js";
 
 /**
  * Table Storage layout (every request touches the caller's own data only, never the table):
@@ -199,8 +200,8 @@ export class ProcessStore implements ProcessRepository {
         ["create", this.auditEntity(audit)],
       ]),
     );
-    const etag = result.getResponseForEntity(processRowKey)?.etag ?? "";
-    return { ...process, version: 1, etag: `"v1"`, rowEtag: etag };
+    // The process row is the transaction's first operation; its sub-response carries no RowKey to find it by.
+    return { ...process, version: 1, etag: `"v1"`, rowEtag: result.subResponses[0]?.etag ?? "" };
   }
 
   /** Name and description, conditional on the row's ETag; returns the new row ETag. */
@@ -222,8 +223,13 @@ export class ProcessStore implements ProcessRepository {
         ["create", this.auditEntity(audit)],
       ]),
     );
-    const rowEtag = result.getResponseForEntity(processRowKey)?.etag ?? "";
-    return { ...process, ...changes, version, etag: `"v${version}"`, rowEtag };
+    return {
+      ...process,
+      ...changes,
+      version,
+      etag: `"v${version}"`,
+      rowEtag: result.subResponses[0]?.etag ?? "",
+    };
   }
 
   /**
@@ -234,7 +240,7 @@ export class ProcessStore implements ProcessRepository {
     process: StoredProcess,
     members: Members,
     writes: readonly RoleWrite[],
-  ): Promise<StoredProcess> {
+  ): Promise<void> {
     const partitionKey = safeKey(process.id);
     const actions: TransactionAction[] = [
       [
@@ -268,20 +274,24 @@ export class ProcessStore implements ProcessRepository {
         ]);
       }
     }
-    const result = await conditional(() => this.tables.processes.submitTransaction(actions));
-    const rowEtag = result.getResponseForEntity(processRowKey)?.etag ?? "";
-    return { ...process, members, rowEtag };
+    await conditional(() => this.tables.processes.submitTransaction(actions));
   }
 
-  /** Deletes the process: its row first (the point of no return), then the rest of its partition. */
+  /**
+   * Deletes the process. Its row goes first, conditional on the ETag read: from that moment the
+   * process is gone for everyone at once (a role change meanwhile makes the delete start over).
+   * Then its other rows, the members' list rows and the index row. A crash after the first step
+   * leaves only rows nobody can reach; list and index rows left behind heal when opened.
+   */
   async deleteProcess(process: StoredProcess): Promise<void> {
     const partitionKey = safeKey(process.id);
     await conditional(() =>
       this.tables.processes.deleteEntity(partitionKey, processRowKey, { etag: process.rowEtag }),
     );
     const rest: TransactionAction[] = [];
+    const filter = odata`PartitionKey eq ${partitionKey}`;
     for await (const entity of this.tables.processes.listEntities({
-      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ["RowKey"] },
+      queryOptions: { filter, select: ["RowKey"] },
     })) {
       rest.push(["delete", { partitionKey, rowKey: entity.rowKey ?? "" }]);
     }
@@ -310,7 +320,7 @@ export class ProcessStore implements ProcessRepository {
     const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${auditPrefix} and RowKey lt ${"audit}"}`;
     const page = await this.tables.processes
       .listEntities<Omit<AuditEntry, "id" | "processId">>({ queryOptions: { filter } })
-      .byPage({ maxPageSize: top, ...(continuationToken !== undefined && { continuationToken }) })
+      .byPage(pageSettings(top, continuationToken))
       .next();
     if (page.done === true) return { items: [] };
     const items = page.value.map((entity) => ({
@@ -334,7 +344,7 @@ export class ProcessStore implements ProcessRepository {
     top: number,
     continuationToken?: string,
   ): Promise<Page<ProcessListEntry>> {
-    return await this.pageOfList(odata`PartitionKey eq ${safeKey(userId)}`, top, continuationToken);
+    return await this.pageOfList(safeKey(userId), top, continuationToken);
   }
 
   /** Some rows of a user's list by process id (one query). */
@@ -352,6 +362,19 @@ export class ProcessStore implements ProcessRepository {
       found.set(entity.rowKey ?? "", toListEntry(entity));
     }
     return found;
+  }
+
+  async getListEntry(userId: string, processId: string): Promise<ProcessListEntry | undefined> {
+    try {
+      const entity = await this.tables.userProcesses.getEntity<UserProcessEntity>(
+        safeKey(userId),
+        safeKey(processId),
+      );
+      return toListEntry(entity);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   async putListEntry(userId: string, entry: ProcessListEntry): Promise<void> {
@@ -398,7 +421,7 @@ export class ProcessStore implements ProcessRepository {
       .listEntities<{ name: string; addedAt: string }>({
         queryOptions: { filter: odata`PartitionKey eq ${kind}` },
       })
-      .byPage({ maxPageSize: top, ...(continuationToken !== undefined && { continuationToken }) })
+      .byPage(pageSettings(top, continuationToken))
       .next();
     if (page.done === true) return { items: [] };
     const items = page.value.map((entity) => ({
@@ -410,6 +433,17 @@ export class ProcessStore implements ProcessRepository {
       addedAt: entity.addedAt,
     }));
     return pageOf(items, page.value.continuationToken);
+  }
+
+  /** When the index row was written, if there is one. */
+  async getIndexEntryTime(kind: ProcessKind, processId: string): Promise<string | undefined> {
+    try {
+      return (await this.tables.processIndex.getEntity<{ addedAt: string }>(kind, safeKey(processId)))
+        .addedAt;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   async putIndexEntry(kind: ProcessKind, processId: string, name: string): Promise<void> {
@@ -428,13 +462,13 @@ export class ProcessStore implements ProcessRepository {
   }
 
   private async pageOfList(
-    filter: string,
+    partitionKey: string,
     top: number,
     continuationToken?: string,
   ): Promise<Page<ProcessListEntry>> {
     const page = await this.tables.userProcesses
-      .listEntities<UserProcessEntity>({ queryOptions: { filter } })
-      .byPage({ maxPageSize: top, ...(continuationToken !== undefined && { continuationToken }) })
+      .listEntities<UserProcessEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } })
+      .byPage(pageSettings(top, continuationToken))
       .next();
     if (page.done === true) return { items: [] };
     return pageOf(page.value.map(toListEntry), page.value.continuationToken);
@@ -448,6 +482,37 @@ export class ProcessStore implements ProcessRepository {
       ...definedOnly(fields),
     };
   }
+}
+
+/**
+ * Paging settings. A continuation token comes back from a client: it must have the SDK's shape
+ * (the service's own opaque next-partition and next-row markers), or the request is refused as
+ * bad input rather than failing inside the SDK. The query's filter keeps it to its partition.
+ */
+function pageSettings(
+  top: number,
+  continuationToken: string | undefined,
+): { maxPageSize: number; continuationToken?: string } {
+  if (continuationToken === undefined) return { maxPageSize: top };
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(continuationToken, "base64").toString("utf8"));
+  } catch {
+    position = undefined;
+  }
+  const { nextPartitionKey, nextRowKey } = (
+    typeof position === "object" && position !== null ? position : {}
+  ) as {
+    nextPartitionKey?: unknown;
+    nextRowKey?: unknown;
+  };
+  const marker = (value: unknown) => typeof value === "string" && isSafeKey(value);
+  if (!marker(nextPartitionKey) || !(nextRowKey === undefined || marker(nextRowKey))) {
+    throw new ValidationError([
+      { field: "continuationToken", message: "not a continuation token this service issued" },
+    ]);
+  }
+  return { maxPageSize: top, continuationToken };
 }
 
 /** Table entities must not carry `undefined` properties. */

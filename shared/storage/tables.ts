@@ -81,10 +81,13 @@ export function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404;
 }
 
-/** A conditional write lost its race: 412 on an ETag, 409 on an insert of a row that exists. */
+/**
+ * A conditional write lost its race: 412 on an ETag, 409 on an insert of a row that exists,
+ * 404 on an update of a row deleted meanwhile (the process was deleted under us).
+ */
 export function isConflict(error: unknown): boolean {
   const status = statusOf(error);
-  return status === 412 || status === 409;
+  return status === 412 || status === 409 || status === 404;
 }
 
 /** Runs a write; a lost race becomes a ConcurrencyError the domain retries or reports. */
@@ -102,9 +105,11 @@ export async function conditional<T>(write: () => Promise<T>): Promise<T> {
  * worse, misroutes the request). Every key we build goes through here.
  */
 export function safeKey(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (value === "" || value.length > 512 || /[/\\#?\u0000-\u001f\u007f-\u009f]/.test(value)) {
-    throw new Error(`Unsafe table key: ${JSON.stringify(value.slice(0, 40))}`);
-  }
+  if (!isSafeKey(value)) throw new Error(`Unsafe table key: ${JSON.stringify(value.slice(0, 40))}`);
   return value;
+}
+
+export function isSafeKey(value: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return value !== "" && value.length <= 512 && !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(value);
 }

@@ -1,13 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { changeRole, listAccess, listAudit, revokeAccess, shareProcess } from "../../functions/access.js";
-import { createProcess, getProcess, listProcesses } from "../../functions/processes.js";
-import { processPath, startTestApp, type TestApp, users } from "../support/app.js";
+import {
+  createProcess,
+  deleteProcess,
+  getProcess,
+  listProcesses,
+  updateProcess,
+} from "../../functions/processes.js";
+import { MovableClock, processPath, startTestApp, type TestApp, users } from "../support/app.js";
 
 let app: TestApp;
+const clock = new MovableClock();
+/** Past the grace period that protects list rows written ahead of a commit still on its way. */
+const pastGrace = 61_000;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ services: { clock } });
 });
 afterAll(async () => {
   await app.close();
@@ -196,9 +205,10 @@ describe("storage round trips", () => {
 });
 
 describe("crash between writes", () => {
-  const isBatch = (request: { url: string }) => new URL(request.url).pathname.endsWith("/$batch");
+  const isBatch = (request: { url: string; method: string }) =>
+    request.method === "POST" && new URL(request.url).pathname.endsWith("/$batch");
 
-  test("a share that crashes before its commit grants nothing, and the recipient's list heals when opened", async () => {
+  test("a share that crashes before its commit grants nothing, and the recipient's list heals once it is stale", async () => {
     const id = await create("alice", "taskMining");
     app.faults.crashOn(isBatch);
     const crashed = await share("alice", id, "contributor", users.bob.id);
@@ -207,11 +217,29 @@ describe("crash between writes", () => {
 
     const access = await app.call(listAccess, { as: "alice", ...processPath(id, "/access") });
     expect(access.body.value.map((entry: any) => entry.principalId)).toEqual([users.alice.id]);
-    // The list row written ahead of the commit points at a process bob cannot open: opening it heals the list.
+    // The list row written ahead of the commit points at a role bob does not have. While it is
+    // young it may be a commit on its way, so a refusal leaves it; once stale, opening heals it.
     expect(await listed("bob", id)).toBeDefined();
-    const open = await app.call(getProcess, { as: "bob", ...processPath(id) });
-    expect(open.status).toBe(404);
+    expect((await app.call(getProcess, { as: "bob", ...processPath(id) })).status).toBe(404);
+    expect(await listed("bob", id)).toBeDefined();
+    clock.advance(pastGrace);
+    expect((await app.call(getProcess, { as: "bob", ...processPath(id) })).status).toBe(404);
     expect(await listed("bob", id)).toBeUndefined();
+  });
+
+  test("a recipient who opens a process while its share is on its way keeps it in their list", async () => {
+    const id = await create("alice", "processMining");
+    const held = app.faults.holdNext(isBatch);
+    const sharing = share("alice", id, "coOwner", users.bob.id);
+    await held.reached;
+    // Between the list write and the commit: bob sees it listed, and opening it is refused...
+    expect(await listed("bob", id)).toMatchObject({ myRole: "coOwner" });
+    expect((await app.call(getProcess, { as: "bob", ...processPath(id) })).status).toBe(404);
+    held.release();
+    expect((await sharing).status).toBe(200);
+    // ...but his list row survives, and the commit makes it true.
+    expect(await listed("bob", id)).toMatchObject({ myRole: "coOwner", accessRevoked: false });
+    expect((await app.call(getProcess, { as: "bob", ...processPath(id) })).body.myRole).toBe("coOwner");
   });
 
   test("a grant never leaves the recipient without the process: the list row is written before the commit", async () => {
@@ -237,10 +265,11 @@ describe("crash between writes", () => {
     // The role is still there; the list row said "revoked" ahead of a commit that never came.
     const open = await app.call(getProcess, { as: "carol", ...processPath(id) });
     expect(open.body.myRole).toBe("viewer");
+    clock.advance(pastGrace);
     expect(await listed("carol", id)).toMatchObject({ myRole: "viewer", accessRevoked: false });
   });
 
-  test("a create that crashes before its commit leaves no process, and the owner's list heals when opened", async () => {
+  test("a create that crashes before its commit leaves no process, and the owner's list heals once stale", async () => {
     app.faults.crashOn(isBatch);
     const crashed = await app.call(createProcess, {
       method: "POST",
@@ -252,7 +281,103 @@ describe("crash between writes", () => {
     const list = await app.call(listProcesses, { as: "erin", path: "/api/processes?top=100" });
     const phantom = list.body.value.find((entry: any) => entry.name === "Never made");
     expect(phantom).toBeDefined();
+    clock.advance(pastGrace);
     expect((await app.call(getProcess, { as: "erin", ...processPath(phantom.id) })).status).toBe(404);
     expect(await listed("erin", phantom.id)).toBeUndefined();
   });
+
+  test("a process mining create that crashes leaves administrators' lists once its index row is stale and opened", async () => {
+    app.faults.crashOn(isBatch);
+    const crashed = await app.call(createProcess, {
+      method: "POST",
+      path: "/api/processes",
+      as: "alice",
+      body: { kind: "processMining", name: "Ghost" },
+    });
+    expect(crashed.status).toBe(500);
+    const ghost = (await allListed("dave")).find((entry) => entry.name === "Ghost");
+    expect(ghost).toBeDefined();
+    clock.advance(pastGrace);
+    expect((await app.call(getProcess, { as: "dave", ...processPath(ghost.id) })).status).toBe(404);
+    expect((await allListed("dave")).map((entry) => entry.id)).not.toContain(ghost.id);
+  });
 });
+
+describe("races with a delete", () => {
+  const isBatch = (request: { url: string; method: string }) =>
+    request.method === "POST" && new URL(request.url).pathname.endsWith("/$batch");
+
+  test("a share whose process is deleted before its commit answers 404, not 500", async () => {
+    const id = await create("alice", "taskMining");
+    const held = app.faults.holdNext(isBatch);
+    const sharing = share("alice", id, "contributor", users.bob.id);
+    await held.reached;
+    expect(
+      (await app.call(deleteProcess, { method: "DELETE", as: "alice", ...processPath(id) })).status,
+    ).toBe(204);
+    held.release();
+    const shared = await sharing;
+    expect([shared.status, shared.body.code]).toEqual([404, "not_found"]);
+  });
+
+  test("a PATCH whose process is deleted before its commit answers 404, not 500", async () => {
+    const id = await create("alice", "taskMining");
+    const held = app.faults.holdNext(isBatch);
+    const patching = app.call(updateProcess, {
+      method: "PATCH",
+      as: "alice",
+      ...processPath(id),
+      body: { name: "Late" },
+    });
+    await held.reached;
+    expect(
+      (await app.call(deleteProcess, { method: "DELETE", as: "alice", ...processPath(id) })).status,
+    ).toBe(204);
+    held.release();
+    const patched = await patching;
+    expect([patched.status, patched.body.code]).toEqual([404, "not_found"]);
+  });
+});
+
+describe("continuation tokens", () => {
+  test("a token the service did not issue is refused as bad input, never a 500", async () => {
+    const id = await create("alice", "taskMining");
+    const audit = await app.call(listAudit, {
+      as: "alice",
+      path: `/api/processes/${id}/audit?continuationToken=garbage`,
+      params: { id },
+    });
+    expect([audit.status, audit.body.code]).toEqual([400, "validation_failed"]);
+    const inner = Buffer.from(JSON.stringify({ phase: "own", token: "not-base64-json" })).toString(
+      "base64url",
+    );
+    const list = await app.call(listProcesses, {
+      as: "alice",
+      path: `/api/processes?continuationToken=${inner}`,
+    });
+    expect([list.status, list.body.code]).toEqual([400, "validation_failed"]);
+  });
+});
+
+describe("revoked callers with an environment right", () => {
+  test("a revoked user who also holds the share privilege is told access_revoked, not forbidden", async () => {
+    const id = await create("alice", "processMining");
+    await share("alice", id, "viewer", users.frank.id);
+    await revoke("alice", id, users.frank.id);
+    const read = await app.call(getProcess, { as: "frank", ...processPath(id) });
+    expect([read.status, read.body.code]).toEqual([403, "access_revoked"]);
+    // The share right itself still works.
+    expect((await share("frank", id, "viewer", users.carol.id)).status).toBe(200);
+  });
+});
+
+async function allListed(as: string): Promise<any[]> {
+  const seen: any[] = [];
+  let path: string | undefined = "/api/processes?top=100";
+  while (path !== undefined) {
+    const page: any = await app.call(listProcesses, { as, path });
+    seen.push(...page.body.value);
+    path = page.body.nextLink;
+  }
+  return seen;
+}

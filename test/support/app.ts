@@ -8,6 +8,7 @@ import { createServices, type ServiceOptions, type Services, useServices } from 
 import { type Config, loadConfig } from "../../shared/config.js";
 import { readDevDirectory } from "../../shared/directory/devDirectory.js";
 import type { FunctionHandler } from "../../shared/http.js";
+import type { Clock } from "../../shared/ports.js";
 import { startTestIdentity, type TestIdentity } from "./identity.js";
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -56,9 +57,21 @@ export class RoundTripCounter {
 export class FaultInjector {
   private rules: { matches: (request: PipelineRequest) => boolean; remaining: number }[] = [];
 
+  private holds: {
+    matches: (request: PipelineRequest) => boolean;
+    reached: () => void;
+    gate: Promise<void>;
+  }[] = [];
+
   readonly policy: PipelinePolicy = {
     name: "faultInjector",
     sendRequest: async (request, next) => {
+      const hold = this.holds.find((candidate) => candidate.matches(request));
+      if (hold !== undefined) {
+        this.holds = this.holds.filter((candidate) => candidate !== hold);
+        hold.reached();
+        await hold.gate;
+      }
       const rule = this.rules.find((candidate) => candidate.remaining > 0 && candidate.matches(request));
       if (rule !== undefined) {
         rule.remaining -= 1;
@@ -72,8 +85,37 @@ export class FaultInjector {
     this.rules.push({ matches, remaining: times });
   }
 
+  /**
+   * Holds the next request that matches until released: `reached` resolves when it is held, so a
+   * test can act in the window between, say, a share's list writes and its commit.
+   */
+  holdNext(matches: (request: PipelineRequest) => boolean): { reached: Promise<void>; release(): void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const held = {
+      reached: new Promise<void>((resolve) => (reached = resolve)),
+      gate: new Promise<void>((resolve) => (release = resolve)),
+    };
+    this.holds.push({ matches, reached, gate: held.gate });
+    return { reached: held.reached, release };
+  }
+
   clear(): void {
     this.rules = [];
+    this.holds = [];
+  }
+}
+
+/** The service's clock, moved forward by tests (the token validator keeps the real one). */
+export class MovableClock implements Clock {
+  private offsetMs = 0;
+
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+
+  advance(milliseconds: number): void {
+    this.offsetMs += milliseconds;
   }
 }
 

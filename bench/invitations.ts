@@ -19,7 +19,7 @@ import { startAzurite } from "../local/azurite.js";
 import { createServices, useServices } from "../shared/composition.js";
 import { loadConfig } from "../shared/config.js";
 import { readDevDirectory } from "../shared/directory/devDirectory.js";
-import { createQueueClient, invitationQueueName } from "../shared/storage/invitationQueue.js";
+import { invitationQueueName, openQueueClient } from "../shared/storage/invitationQueue.js";
 import { startTestIdentity } from "../test/support/identity.js";
 import { startTestMailbox } from "../test/support/mailbox.js";
 
@@ -40,7 +40,7 @@ const config = loadConfig({
 const services = createServices(config, { mailTuning: { pollIntervalMs: 10 } });
 useServices(services);
 await services.ready();
-const queue = createQueueClient(config.storage, invitationQueueName);
+const queue = await openQueueClient(config.storage, invitationQueueName);
 await queue.createIfNotExists();
 const token = await identity.token("alice");
 const users = readDevDirectory().users;

@@ -2,7 +2,7 @@ import azureFunctions, { type HttpRequest } from "@azure/functions";
 
 import type { Config } from "../shared/config.js";
 import { anonymous, json } from "../shared/http.js";
-import definition from "../shared/openapi/openapi.json" with { type: "json" };
+import type definition from "../shared/openapi/openapi.json";
 
 const { app } = azureFunctions;
 
@@ -12,7 +12,7 @@ type Definition = typeof definition;
  * The repository's definition with this deployment's host and sign-in settings, so that a Power
  * Platform custom connector imports it from this URL as it is.
  */
-export function definitionFor(request: HttpRequest, config: Config): Definition {
+export function definitionFor(definition: Definition, request: HttpRequest, config: Config): Definition {
   const url = new URL(request.url);
   const scheme = (request.headers.get("x-forwarded-proto") ?? url.protocol.replace(/:$/, "")).split(",")[0];
   const authority = `${config.directory.authorityHost}/${config.auth.tenantId}/oauth2/v2.0`;
@@ -37,9 +37,11 @@ export function definitionFor(request: HttpRequest, config: Config): Definition 
 }
 
 /** Anonymous: a connector reads the definition before it can sign anyone in. */
-export const getOpenApiDefinition = anonymous(({ request, services }) =>
-  Promise.resolve(json(200, definitionFor(request, services.config))),
-);
+export const getOpenApiDefinition = anonymous(async ({ request, services }) => {
+  // Loaded when asked for: the definition is not needed to start or to serve anything else.
+  const { default: stored } = await import("../shared/openapi/openapi.json", { with: { type: "json" } });
+  return json(200, definitionFor(stored, request, services.config));
+});
 
 app.http("getOpenApiDefinition", {
   route: "openapi.json",

@@ -4,7 +4,6 @@ import type { QueueClient } from "@azure/storage-queue";
 import { createTokenValidator, type TokenValidator } from "./auth/tokenValidator.js";
 import { type Config, getConfig } from "./config.js";
 import { DevDirectory } from "./directory/devDirectory.js";
-import { createGraphDirectory } from "./directory/graphDirectory.js";
 import { ProcessService } from "./domain/processService.js";
 import { createMailSender, type MailSender, type MailSenderTuning } from "./email/mailSender.js";
 import { InvitationLedger } from "./invitations/invitationLedger.js";
@@ -16,7 +15,7 @@ import { type QueueRetrySettings, readQueueRetrySettings } from "./invitations/q
 import { type Clock, type Directory, type InvitationQueue, systemClock } from "./ports.js";
 import { RecordingService } from "./recordings/recordingService.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
-import { createQueueClient, invitationQueueName, StorageInvitationQueue } from "./storage/invitationQueue.js";
+import { invitationQueueName, openQueueClient, StorageInvitationQueue } from "./storage/invitationQueue.js";
 import { ProcessStore } from "./storage/processStore.js";
 import { createTables, ensureTables } from "./storage/tables.js";
 
@@ -56,9 +55,18 @@ export interface ServiceOptions {
 }
 
 export function createDirectory(config: Config): Directory {
-  return config.directory.mode === "dev"
-    ? DevDirectory.fromFile(config.directory.devFile)
-    : createGraphDirectory(config.directory);
+  if (config.directory.mode === "dev") return DevDirectory.fromFile(config.directory.devFile);
+  // The Graph adapter (and msal-node with it) is loaded by the first directory call, not at start.
+  let graph: Promise<Directory> | undefined;
+  const load = (): Promise<Directory> =>
+    (graph ??= import("./directory/graphDirectory.js").then(({ createGraphDirectory }) =>
+      createGraphDirectory(config.directory),
+    ));
+  return {
+    resolve: async (recipients) => await (await load()).resolve(recipients),
+    getUsers: async (ids) => await (await load()).getUsers(ids),
+    search: async (prefix, top) => await (await load()).search(prefix, top),
+  };
 }
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
@@ -66,8 +74,11 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const store = new ProcessStore(tables);
   const clock = options.clock ?? systemClock;
   const directory = options.directory ?? createDirectory(config);
+  const queueClient = options.invitationQueue;
   const invitations = new StorageInvitationQueue(
-    options.invitationQueue ?? createQueueClient(config.storage, invitationQueueName),
+    queueClient !== undefined
+      ? () => Promise.resolve(queueClient)
+      : () => openQueueClient(config.storage, invitationQueueName),
   );
   const ledger = new InvitationLedger(tables.processes);
   const pendingInvitations = new PendingInvitationIndex(tables.pendingInvitations);

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { EmailClient, type EmailClientOptions, type EmailMessage } from "@azure/communication-email";
+import type { EmailClient, EmailClientOptions, EmailMessage } from "@azure/communication-email";
 import { isRestError } from "@azure/core-rest-pipeline";
-import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 
+import { azureCredential } from "../azureCredential.js";
 import type { EmailConfig } from "../config.js";
 import { isGuid, normalizeId } from "../domain/ids.js";
 import { BadGatewayError, ServiceUnavailableError } from "../errors.js";
@@ -87,27 +88,28 @@ const defaults = {
 const apiVersion = "2025-09-01";
 const reasonLimit = 500;
 
-/** By connection string locally, by endpoint and managed identity in Azure. */
+/**
+ * By connection string locally, by endpoint and managed identity in Azure. The settings are
+ * checked now; the mail SDK is loaded by the first send, since only the invitation sender needs it.
+ */
 export function createMailSender(config: EmailConfig, tuning: MailSenderTuning = {}): MailSender {
   if (config.connectionString !== undefined) {
-    const endpoint = /endpoint=([^;]+);/i.exec(config.connectionString)?.[1];
+    const connectionString = config.connectionString;
+    const endpoint = /endpoint=([^;]+);/i.exec(connectionString)?.[1];
     if (endpoint === undefined)
       throw new Error("EMAIL_CONNECTION_STRING: expected endpoint=...;accesskey=...");
-    const client = new EmailClient(
-      config.connectionString,
-      clientOptions("EMAIL_CONNECTION_STRING", endpoint),
-    );
+    const options = clientOptions("EMAIL_CONNECTION_STRING", endpoint);
+    const client = async () =>
+      new (await import("@azure/communication-email")).EmailClient(connectionString, options);
     return new AcsMailSender(client, endpoint, config.senderAddress, tuning);
   }
   if (config.endpoint !== undefined) {
-    const options = clientOptions("EMAIL_ENDPOINT", config.endpoint);
-    const credential = tuning.credential ?? new DefaultAzureCredential();
-    return new AcsMailSender(
-      new EmailClient(config.endpoint, credential, options),
-      config.endpoint,
-      config.senderAddress,
-      tuning,
-    );
+    const endpoint = config.endpoint;
+    const options = clientOptions("EMAIL_ENDPOINT", endpoint);
+    const credential = tuning.credential ?? azureCredential();
+    const client = async () =>
+      new (await import("@azure/communication-email")).EmailClient(endpoint, credential, options);
+    return new AcsMailSender(client, endpoint, config.senderAddress, tuning);
   }
   throw new Error("Set EMAIL_CONNECTION_STRING or EMAIL_ENDPOINT.");
 }
@@ -140,9 +142,10 @@ type Settings = Required<Omit<MailSenderTuning, "credential">>;
 
 export class AcsMailSender implements MailSender {
   private readonly settings: Settings;
+  private emailClient: Promise<EmailClient> | undefined;
 
   constructor(
-    private readonly client: EmailClient,
+    private readonly openClient: () => Promise<EmailClient>,
     private readonly endpoint: string,
     private readonly senderAddress: string,
     tuning: MailSenderTuning = {},
@@ -154,6 +157,11 @@ export class AcsMailSender implements MailSender {
       pollIntervalMs: tuning.pollIntervalMs ?? defaults.pollIntervalMs,
       maxOperationWaitMs: tuning.maxOperationWaitMs ?? defaults.maxOperationWaitMs,
     };
+  }
+
+  private client(): Promise<EmailClient> {
+    this.emailClient ??= this.openClient();
+    return this.emailClient;
   }
 
   async send(mail: OutgoingMail, operationId: string): Promise<SendOutcome> {
@@ -180,7 +188,9 @@ export class AcsMailSender implements MailSender {
     });
     const observed = new OperationObserver();
     try {
-      await this.client.beginSend(
+      await (
+        await this.client()
+      ).beginSend(
         { senderAddress: this.senderAddress, content: { subject: "", plainText: "" }, recipients: {} },
         { resumeFrom, onResponse: observed.record },
       );
@@ -196,7 +206,9 @@ export class AcsMailSender implements MailSender {
   private async sendOnce(message: EmailMessage, operationId: string): Promise<SendOutcome> {
     const observed = new OperationObserver();
     try {
-      const poller = await this.client.beginSend(message, {
+      const poller = await (
+        await this.client()
+      ).beginSend(message, {
         operationId,
         updateIntervalInMs: this.settings.pollIntervalMs,
         onResponse: observed.record,

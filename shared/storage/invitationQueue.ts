@@ -1,4 +1,4 @@
-import { QueueClient } from "@azure/storage-queue";
+import type { QueueClient } from "@azure/storage-queue";
 
 import type { StorageConfig } from "../config.js";
 import type { InvitationMessage, InvitationQueue } from "../ports.js";
@@ -7,7 +7,13 @@ import { storageCredential } from "./tables.js";
 /** The queue the invitation sender is triggered by; `host.json` decodes its messages as base64. */
 export const invitationQueueName = "invitations";
 
-export function createQueueClient(config: StorageConfig, queueName: string): QueueClient {
+/**
+ * The queue client: a connection string locally, the queue service URI and managed identity in
+ * Azure. The queue SDK is loaded by the first hand-over, not at start: a cold start that serves
+ * reads never needs it.
+ */
+export async function openQueueClient(config: StorageConfig, queueName: string): Promise<QueueClient> {
+  const { QueueClient } = await import("@azure/storage-queue");
   if (config.connectionString !== undefined) return new QueueClient(config.connectionString, queueName);
   if (config.queueServiceUri === undefined) throw new Error("Storage__queueServiceUri is not set");
   return new QueueClient(
@@ -22,16 +28,20 @@ export function encodeQueueMessage(message: unknown): string {
 }
 
 export class StorageInvitationQueue implements InvitationQueue {
-  private ready: Promise<unknown> | undefined;
+  private client: Promise<QueueClient> | undefined;
 
-  constructor(private readonly client: QueueClient) {}
+  constructor(private readonly open: () => Promise<QueueClient>) {}
 
   async enqueue(message: InvitationMessage): Promise<void> {
-    this.ready ??= this.client.createIfNotExists().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
-    await this.client.sendMessage(encodeQueueMessage(message));
+    this.client ??= this.open()
+      .then(async (client) => {
+        await client.createIfNotExists();
+        return client;
+      })
+      .catch((error: unknown) => {
+        this.client = undefined;
+        throw error;
+      });
+    await (await this.client).sendMessage(encodeQueueMessage(message));
   }
 }

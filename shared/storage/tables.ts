@@ -1,7 +1,8 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { RestError, TableClient, type TableServiceClientOptions } from "@azure/data-tables";
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 
+import { azureCredential } from "../azureCredential.js";
 import type { StorageConfig } from "../config.js";
 import { ConcurrencyError } from "../errors.js";
 
@@ -25,15 +26,9 @@ export interface TableOptions {
   readonly additionalPolicies?: readonly PipelinePolicy[];
 }
 
-let sharedCredential: TokenCredential | undefined;
-
-/** Managed identity in Azure (one credential for every client), created once. */
+/** Managed identity in Azure (one credential for every client). */
 export function storageCredential(config: StorageConfig): TokenCredential {
-  sharedCredential ??=
-    config.managedIdentityClientId !== undefined
-      ? new ManagedIdentityCredential({ clientId: config.managedIdentityClientId })
-      : new DefaultAzureCredential();
-  return sharedCredential;
+  return azureCredential(config.managedIdentityClientId);
 }
 
 export function createTables(config: StorageConfig, options: TableOptions = {}): Tables {

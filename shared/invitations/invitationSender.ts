@@ -10,8 +10,7 @@ import {
   type SendOutcome,
 } from "../email/mailSender.js";
 import { ConcurrencyError } from "../errors.js";
-import type { Clock, Directory, InvitationMessage } from "../ports.js";
-import type { PendingInvitation } from "../ports.js";
+import type { Clock, Directory, InvitationMessage, PendingInvitation } from "../ports.js";
 import type { ProcessStore } from "../storage/processStore.js";
 import {
   finalStates,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { listAudit } from "../../functions/access.js";
-import { shareProcess } from "../../functions/access.js";
+import { listAudit, shareProcess } from "../../functions/access.js";
 import { getHealth, getMe } from "../../functions/me.js";
 import {
   createProcess,

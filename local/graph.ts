@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { importX509, jwtVerify } from "jose";
 
 import { type DevDirectoryData, type DevUser, readDevDirectory } from "../shared/directory/devDirectory.js";
 import { searchTokens } from "../shared/directory/graphQuery.js";
+import { readBody } from "./http.js";
 
 /**
  * A loopback stand-in of the Microsoft identity platform token endpoint and of the Microsoft
@@ -92,7 +93,8 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
   let baseUrl = "";
 
   const server: Server = createServer((request, response) => {
-    void readBody(request).then(async (body) => {
+    void readBody(request).then(async (bytes) => {
+      const body = bytes.toString("utf8");
       const url = new URL(request.url ?? "/", baseUrl);
       const recorded = record(request.method ?? "GET", url, request.headers, body, false);
       const fault = url.pathname.startsWith("/v1.0/") ? takeFault(url.pathname) : undefined;
@@ -430,12 +432,6 @@ function send(response: ServerResponse, answer: GraphAnswer): void {
 
 function graphError(status: number, code: string, message: string): GraphAnswer {
   return { status, body: { error: { code, message } } };
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function project(

@@ -23,6 +23,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../shared/errors.js";
+import { readBody, RequestTooLargeError, sendJson } from "./http.js";
 
 /**
  * The dev identity provider of SPEC §5: mints Entra v2-shaped access tokens for the dev directory's
@@ -328,15 +329,11 @@ function allowOnly(req: IncomingMessage, res: ServerResponse, methods: readonly 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const contentType = req.headers["content-type"] ?? "";
   if (!/^application\/json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) throw new PayloadTooLargeError(maxBodyBytes);
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, maxBodyBytes).catch((error: unknown) => {
+    throw error instanceof RequestTooLargeError ? new PayloadTooLargeError(maxBodyBytes) : error;
+  });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new ValidationError(
       [{ field: "", message: "The body is not valid JSON." }],
@@ -356,17 +353,6 @@ function toValidationError(error: z.ZodError): ValidationError {
         : [{ field: issue.path.map(String).join("."), message: issue.message }],
     ),
   );
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-  res.end(text);
 }
 
 function sendProblem(

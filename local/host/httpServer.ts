@@ -7,6 +7,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { Cookie } from "@azure/functions";
 import azureFunctions from "@azure/functions";
 
+import { readBody, RequestTooLargeError } from "../http.js";
 import { type RegisteredFunction, triggerOf } from "./functionsCore.js";
 import { type HostLog, type InvocationRequest, invoke } from "./invocation.js";
 import { compareRoutes, type CompiledRoute, compileRoute, pathSegments } from "./routes.js";
@@ -58,8 +59,6 @@ interface FunctionRoute extends HttpRoute {
   readonly compiled: CompiledRoute;
 }
 
-class RequestTooLargeError extends Error {}
-
 const defaultMaxBodyBytes = 100 * 1024 * 1024;
 
 /** The HTTP routes exactly as the registrations declare them (route defaults to the function name). */
@@ -89,19 +88,6 @@ function serializeCookie(cookie: Cookie): string {
   if (cookie.httpOnly === true) parts.push("HttpOnly");
   if (cookie.sameSite !== undefined) parts.push(`SameSite=${cookie.sameSite}`);
   return parts.join("; ");
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > limit) throw new RequestTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new RequestTooLargeError();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function requestHeaders(req: IncomingMessage): Record<string, string> {

@@ -44,7 +44,7 @@ describe("re-sending an invitation", () => {
     await drain(it.queue);
     const firstSentAt = (await invitationOf(id, users.bob.id)).sentAt as string;
 
-    it.clock.advance(cooldownSeconds + 1);
+    it.clock.advance((cooldownSeconds + 1) * 1000);
     const response = await resend("alice", id, users.bob.id);
     expect(response.status).toBe(202);
     expect(response.body).toEqual({ principalId: users.bob.id, invitation: { status: "pending" } });
@@ -67,7 +67,7 @@ describe("re-sending an invitation", () => {
     const id = await createProcessAs(it.app, "alice", "taskMining");
     await shareAs(it.app, "alice", id, { role: "contributor", recipients: [{ id: users.carol.id }] });
     await drain(it.queue);
-    it.clock.advance(100);
+    it.clock.advance(100 * 1000);
     const response = await resend("alice", id, users.carol.id);
     expect(response.status).toBe(429);
     expect(response.body.code).toBe("too_many_requests");
@@ -82,7 +82,7 @@ describe("re-sending an invitation", () => {
     const id = await createProcessAs(it.app, "alice", "taskMining");
     await shareAs(it.app, "alice", id, { role: "coOwner", recipients: [{ id: users.bob.id }] });
     await drain(it.queue);
-    it.clock.advance(cooldownSeconds + 1);
+    it.clock.advance((cooldownSeconds + 1) * 1000);
     const statuses = (
       await Promise.all([resend("alice", id, users.bob.id), resend("alice", id, users.bob.id)])
     )
@@ -99,7 +99,7 @@ describe("re-sending an invitation", () => {
     it.mailbox.mailbox.failNextOperations(1);
     await drain(it.queue);
     expect((await invitationOf(id, users.bob.id)).status).toBe("failed");
-    it.clock.advance(cooldownSeconds + 1);
+    it.clock.advance((cooldownSeconds + 1) * 1000);
     expect((await resend("alice", id, users.bob.id)).status).toBe(202);
     await drain(it.queue);
     expect(await invitationOf(id, users.bob.id)).toMatchObject({ status: "sent" });
@@ -110,7 +110,7 @@ describe("re-sending an invitation", () => {
     const id = await createProcessAs(it.app, "alice", "taskMining");
     await shareAs(it.app, "alice", id, { role: "contributor", recipients: [{ id: users.carol.id }] });
     await drain(it.queue);
-    it.clock.advance(cooldownSeconds + 1);
+    it.clock.advance((cooldownSeconds + 1) * 1000);
     const byContributor = await resend("carol", id, users.carol.id);
     expect([byContributor.status, byContributor.body.code]).toEqual([403, "forbidden"]);
     const noHolder = await resend("alice", id, users.bob.id);

@@ -2,14 +2,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 
 import azureFunctions from "@azure/functions";
 import { QueueClient } from "@azure/storage-queue";
-import { expect, inject } from "vitest";
+import { inject } from "vitest";
 
 import { shareProcess } from "../../functions/access.js";
 import { sendInvitation } from "../../functions/invitations.js";
-import { createProcess } from "../../functions/processes.js";
 import type { ServiceOptions } from "../../shared/composition.js";
-import type { Clock } from "../../shared/ports.js";
-import { processPath, startTestApp, type TestApp } from "../support/app.js";
+import { MovableClock, processPath, startTestApp, type TestApp } from "../support/app.js";
 import { startTestMailbox, type TestMailbox } from "../support/mailbox.js";
 
 const { InvocationContext } = azureFunctions;
@@ -22,23 +20,12 @@ export const fastMailTuning = {
   maxRetryAfterSeconds: 5,
 } as const;
 
-/** A clock the test moves forward (the re-send cooldown, the sweeper's grace period). */
-export class TestClock implements Clock {
-  private offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(seconds: number): void {
-    this.offsetMs += seconds * 1000;
-  }
-}
-
 export interface InvitationApp {
   readonly app: TestApp;
   readonly mailbox: TestMailbox;
   /** The real Azurite queue this app hands invitations over to (its own, so test files never share one). */
   readonly queue: QueueClient;
-  readonly clock: TestClock;
+  readonly clock: MovableClock;
   readonly logs: string[];
   close(): Promise<void>;
 }
@@ -51,7 +38,7 @@ export async function startInvitationApp(services: ServiceOptions = {}): Promise
   const mailbox = await startTestMailbox();
   const queue = queueNamed(`invitations-${randomBytes(6).toString("hex")}`);
   await queue.createIfNotExists();
-  const clock = new TestClock();
+  const clock = new MovableClock();
   const logs: string[] = [];
   const app = await startTestApp({
     settings: {
@@ -142,22 +129,6 @@ export async function peekCount(queue: QueueClient): Promise<number> {
   return peeked.peekedMessageItems.length;
 }
 
-export async function createProcessAs(
-  app: TestApp,
-  as: string,
-  kind: "taskMining" | "processMining",
-  name = `${kind} of ${as}`,
-): Promise<string> {
-  const response = await app.call(createProcess, {
-    method: "POST",
-    path: "/api/processes",
-    as,
-    body: { kind, name },
-  });
-  expect(response.status).toBe(201);
-  return response.body.id as string;
-}
-
 export async function shareAs(
   app: TestApp,
   as: string,
@@ -166,3 +137,5 @@ export async function shareAs(
 ): Promise<{ status: number; body: any }> {
   return await app.call(shareProcess, { method: "POST", as, ...processPath(id, "/access"), body });
 }
+
+export { createProcessAs } from "../support/app.js";

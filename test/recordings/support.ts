@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 
 import { revokeAccess, shareProcess } from "../../functions/access.js";
-import { createProcess, deleteProcess } from "../../functions/processes.js";
+import { deleteProcess } from "../../functions/processes.js";
 import {
   addRecording,
   deleteRecording,
@@ -9,7 +9,7 @@ import {
   listRecordings,
   updateRecording,
 } from "../../functions/recordings.js";
-import { processPath, type TestApp } from "../support/app.js";
+import { createProcessAs, processPath, type TestApp } from "../support/app.js";
 
 /** A dev user alias, or a raw token (a user signed in with other app roles than their own). */
 export type Who = string | { readonly token: string };
@@ -28,15 +28,8 @@ function recordingPath(processId: string, recordingId: string) {
 /** The recordings routes (and the process routes they need), called as the host would call them. */
 export function recordingsApi(app: TestApp) {
   return {
-    async createProcess(as: string, kind: "taskMining" | "processMining", name = "Expense claims") {
-      const response = await app.call(createProcess, {
-        method: "POST",
-        path: "/api/processes",
-        as,
-        body: { kind, name },
-      });
-      expect(response.status).toBe(201);
-      return response.body.id as string;
+    createProcess(as: string, kind: "taskMining" | "processMining", name = "Expense claims") {
+      return createProcessAs(app, as, kind, name);
     },
 
     async share(as: string, processId: string, role: string, principalId: string) {

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { changeRole, listAccess, revokeAccess, shareProcess } from "../../functions/access.js";
-import { createProcess, getProcess, listProcesses, updateProcess } from "../../functions/processes.js";
-import { groupId, processPath, startTestApp, type TestApp, users } from "../support/app.js";
+import { getProcess, updateProcess } from "../../functions/processes.js";
+import {
+  createProcessAs,
+  groupId,
+  listedEntry,
+  processPath,
+  startTestApp,
+  type TestApp,
+  users,
+} from "../support/app.js";
 
 let app: TestApp;
 
@@ -13,15 +21,8 @@ afterAll(async () => {
   await app.close();
 });
 
-async function create(as: string, kind: "taskMining" | "processMining"): Promise<string> {
-  const response = await app.call(createProcess, {
-    method: "POST",
-    path: "/api/processes",
-    as,
-    body: { kind, name: `${kind} of ${as}` },
-  });
-  expect(response.status).toBe(201);
-  return response.body.id;
+function create(as: string, kind: "taskMining" | "processMining"): Promise<string> {
+  return createProcessAs(app, as, kind);
 }
 
 function share(as: string, id: string, body: Record<string, unknown>) {
@@ -33,9 +34,8 @@ function share(as: string, id: string, body: Record<string, unknown>) {
   });
 }
 
-async function listed(as: string, id: string): Promise<any> {
-  const list = await app.call(listProcesses, { as, path: "/api/processes?top=100" });
-  return list.body.value.find((entry: { id: string }) => entry.id === id);
+function listed(as: string, id: string): Promise<any> {
+  return listedEntry(app, as, id);
 }
 
 describe("share", () => {

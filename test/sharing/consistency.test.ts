@@ -8,7 +8,15 @@ import {
   listProcesses,
   updateProcess,
 } from "../../functions/processes.js";
-import { MovableClock, processPath, startTestApp, type TestApp, users } from "../support/app.js";
+import {
+  createProcessAs,
+  listedEntry,
+  MovableClock,
+  processPath,
+  startTestApp,
+  type TestApp,
+  users,
+} from "../support/app.js";
 
 let app: TestApp;
 const clock = new MovableClock();
@@ -22,15 +30,8 @@ afterAll(async () => {
   await app.close();
 });
 
-async function create(as: string, kind: "taskMining" | "processMining"): Promise<string> {
-  const response = await app.call(createProcess, {
-    method: "POST",
-    path: "/api/processes",
-    as,
-    body: { kind, name: "Consistency" },
-  });
-  expect(response.status).toBe(201);
-  return response.body.id;
+function create(as: string, kind: "taskMining" | "processMining"): Promise<string> {
+  return createProcessAs(app, as, kind, "Consistency");
 }
 
 const share = (as: string, id: string, role: string, principalId: string) =>
@@ -56,9 +57,8 @@ const revoke = (as: string, id: string, principalId: string) =>
     params: { id, principalId },
   });
 
-async function listed(as: string, id: string): Promise<any> {
-  const list = await app.call(listProcesses, { as, path: "/api/processes?top=100" });
-  return list.body.value.find((entry: { id: string }) => entry.id === id);
+function listed(as: string, id: string): Promise<any> {
+  return listedEntry(app, as, id);
 }
 
 describe("concurrency", () => {

@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 
 import type { PipelinePolicy, PipelineRequest } from "@azure/core-rest-pipeline";
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 
+import { createProcess, listProcesses } from "../../functions/processes.js";
 import { createServices, type ServiceOptions, type Services, useServices } from "../../shared/composition.js";
 import { type Config, loadConfig } from "../../shared/config.js";
 import { readDevDirectory } from "../../shared/directory/devDirectory.js";
@@ -246,4 +247,27 @@ export async function startTestApp(
 
 export function processPath(id: string, rest = ""): { path: string; params: Record<string, string> } {
   return { path: `/api/processes/${id}${rest}`, params: { id } };
+}
+
+/** Creates a process as a dev user and returns its id (the call must succeed). */
+export async function createProcessAs(
+  app: TestApp,
+  as: string,
+  kind: "taskMining" | "processMining",
+  name = `${kind} of ${as}`,
+): Promise<string> {
+  const response = await app.call(createProcess, {
+    method: "POST",
+    path: "/api/processes",
+    as,
+    body: { kind, name },
+  });
+  expect(response.status).toBe(201);
+  return response.body.id as string;
+}
+
+/** The caller's list entry for a process (first 100 of their list), or undefined. */
+export async function listedEntry(app: TestApp, as: string, processId: string): Promise<any> {
+  const list = await app.call(listProcesses, { as, path: "/api/processes?top=100" });
+  return list.body.value.find((entry: { id: string }) => entry.id === processId);
 }

@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { connectionStringFor, freePort } from "../../local/azurite.js";
 import type { DevTokenRequest } from "../../local/identityProvider.js";
 import type { MailboxMessage } from "../../local/mailbox.js";
 import { type LocalHost, type LocalHostOptions, startLocalHost } from "../../local/start.js";
+import { startStrictTableProxy, tableOrigin } from "./strictStorage.js";
 
 /**
  * The whole service as `npm start` runs it, for end-to-end tests: the repository's host.json and
@@ -68,14 +70,37 @@ export interface E2eHost {
 
 export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
   const logs: string[] = [];
-  const local = await startLocalHost({
-    appRoot: options.appRoot ?? repoRoot,
-    entry: appEntry,
-    port: options.port ?? 0,
-    azurite: options.azurite ?? {},
-    ...(options.settings === undefined ? {} : { settings: options.settings }),
-    log: (line) => logs.push(line),
-  });
+  // The app's tables go through the strict storage proxy: the host starts (or reuses) Azurite on
+  // known ports, and the app's own Storage setting points its TableEndpoint at the proxy.
+  const requested = options.azurite ?? {};
+  const azurite: LocalHostOptions["azurite"] =
+    "connectionString" in requested
+      ? requested
+      : {
+          ...requested,
+          ports: requested.ports ?? {
+            blob: await freePort(),
+            queue: await freePort(),
+            table: await freePort(),
+          },
+        };
+  const direct =
+    "connectionString" in azurite ? azurite.connectionString : connectionStringFor(azurite.ports!);
+  const strict = await startStrictTableProxy({ target: tableOrigin(direct) });
+  let local: LocalHost;
+  try {
+    local = await startLocalHost({
+      appRoot: options.appRoot ?? repoRoot,
+      entry: appEntry,
+      port: options.port ?? 0,
+      azurite,
+      settings: { Storage: strict.connectionString(direct), ...options.settings },
+      log: (line) => logs.push(line),
+    });
+  } catch (error) {
+    await strict.stop();
+    throw error;
+  }
   const url = local.url;
   const tokens = new Map<string, string>();
 
@@ -137,7 +162,10 @@ export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
         throw new Error(`${(error as Error).message}\nThe host's last log lines:\n${tail}`, { cause: error });
       }
     },
-    stop: () => local.stop(),
+    stop: async () => {
+      await local.stop();
+      await strict.stop();
+    },
   };
 }
 

@@ -105,7 +105,12 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
         refusals.push(refusal);
         options.onRefusal?.(refusal, method, url.pathname);
         const answer = inBatch ? batchErrorResponse(refusal) : plainErrorResponse(refusal);
-        res.writeHead(answer.status, answer.headers);
+        const version = req.headers["x-ms-version"];
+        res.writeHead(answer.status, {
+          ...answer.headers,
+          "x-ms-version": typeof version === "string" ? version : "2019-02-02",
+          "content-length": String(Buffer.byteLength(answer.body)),
+        });
         res.end(answer.body);
       };
 
@@ -459,7 +464,6 @@ function plainErrorResponse(refusal: Refusal): {
       "content-type": errorContentType,
       "x-ms-error-code": refusal.code,
       "x-ms-request-id": requestId,
-      "x-ms-version": "2019-02-02",
     },
     body: odataError(refusal, requestId),
   };
@@ -497,7 +501,6 @@ function batchErrorResponse(refusal: Refusal): {
     headers: {
       "content-type": `multipart/mixed; boundary=${batch}`,
       "x-ms-request-id": requestId,
-      "x-ms-version": "2019-02-02",
     },
     body,
   };

@@ -6,7 +6,7 @@ import { connectionStringFor, freePort } from "../../local/azurite.js";
 import type { DevTokenRequest } from "../../local/identityProvider.js";
 import type { MailboxMessage } from "../../local/mailbox.js";
 import { type LocalHost, type LocalHostOptions, startLocalHost } from "../../local/start.js";
-import { startStrictTableProxy, tableOrigin } from "./strictStorage.js";
+import { printRefusal, startStrictTableProxy, type StrictTableProxy, tableOrigin } from "./strictStorage.js";
 
 /**
  * The whole service as `npm start` runs it, for end-to-end tests: the repository's host.json and
@@ -51,6 +51,8 @@ export interface ApiAnswer<T = unknown> {
 
 export interface E2eHost {
   readonly local: LocalHost;
+  /** The strict storage proxy the app's tables go through. */
+  readonly strictStorage: StrictTableProxy;
   /** `http://localhost:{port}` */
   readonly url: string;
   /** Every line the host logged (one per invocation, plus the functions' own logs). */
@@ -66,6 +68,22 @@ export interface E2eHost {
   /** `eventually`, whose timeout error ends with the host's last log lines (what the functions said). */
   eventually<T>(what: string, read: () => Promise<T> | T, done: (value: T) => boolean): Promise<T>;
   stop(): Promise<void>;
+}
+
+/**
+ * One strict storage proxy per Azurite Table endpoint, kept for the test file's process: a host
+ * started again on the same Azurite (a restart) reaches its tables at the same address, as the
+ * app, loaded once per process, still holds it.
+ */
+const strictProxies = new Map<string, Promise<StrictTableProxy>>();
+
+function strictProxyFor(target: string): Promise<StrictTableProxy> {
+  let proxy = strictProxies.get(target);
+  if (proxy === undefined) {
+    proxy = startStrictTableProxy({ target, onRefusal: printRefusal });
+    strictProxies.set(target, proxy);
+  }
+  return proxy;
 }
 
 export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
@@ -86,21 +104,15 @@ export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
         };
   const direct =
     "connectionString" in azurite ? azurite.connectionString : connectionStringFor(azurite.ports!);
-  const strict = await startStrictTableProxy({ target: tableOrigin(direct) });
-  let local: LocalHost;
-  try {
-    local = await startLocalHost({
-      appRoot: options.appRoot ?? repoRoot,
-      entry: appEntry,
-      port: options.port ?? 0,
-      azurite,
-      settings: { Storage: strict.connectionString(direct), ...options.settings },
-      log: (line) => logs.push(line),
-    });
-  } catch (error) {
-    await strict.stop();
-    throw error;
-  }
+  const strict = await strictProxyFor(tableOrigin(direct));
+  const local = await startLocalHost({
+    appRoot: options.appRoot ?? repoRoot,
+    entry: appEntry,
+    port: options.port ?? 0,
+    azurite,
+    settings: { Storage: strict.connectionString(direct), ...options.settings },
+    log: (line) => logs.push(line),
+  });
   const url = local.url;
   const tokens = new Map<string, string>();
 
@@ -126,6 +138,7 @@ export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
 
   return {
     local,
+    strictStorage: strict,
     url,
     logs,
     tokenResponse,
@@ -162,10 +175,7 @@ export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
         throw new Error(`${(error as Error).message}\nThe host's last log lines:\n${tail}`, { cause: error });
       }
     },
-    stop: async () => {
-      await local.stop();
-      await strict.stop();
-    },
+    stop: () => local.stop(),
   };
 }
 

@@ -2,7 +2,7 @@ import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 
 import { type RunningAzurite, startAzurite } from "../../local/azurite.js";
-import { startStrictTableProxy, type StrictTableProxy, tableOrigin } from "./strictStorage.js";
+import { printRefusal, startStrictTableProxy, type StrictTableProxy, tableOrigin } from "./strictStorage.js";
 
 let azurite: RunningAzurite | undefined;
 let strict: StrictTableProxy | undefined;
@@ -17,12 +17,7 @@ export async function setup(project: TestProject): Promise<void> {
   azurite = await startAzurite();
   strict = await startStrictTableProxy({
     target: tableOrigin(azurite.connectionString),
-    onRefusal: (refusal, method, path) => {
-      process.stderr.write(
-        `[strict storage] ${method} ${path} refused: ${refusal.status} ${refusal.code}` +
-          `${refusal.index === undefined ? "" : ` (operation ${refusal.index})`}: ${refusal.message}\n`,
-      );
-    },
+    onRefusal: printRefusal,
   });
   project.provide("azuriteConnectionString", strict.connectionString(azurite.connectionString));
   project.provide("directAzuriteConnectionString", azurite.connectionString);

@@ -62,9 +62,19 @@ export interface StrictTableProxy {
   readonly port: number;
   /** Every refusal so far, oldest first. */
   readonly refusals: readonly Refusal[];
+  /** Requests passed on to Azurite so far. */
+  readonly forwarded: number;
   /** The same connection string with its TableEndpoint moved here. */
   connectionString(azuriteConnectionString: string): string;
   stop(): Promise<void>;
+}
+
+/** Prints a refusal on stderr, so that a test failing on a 500 says what storage refused. */
+export function printRefusal(refusal: Refusal, method: string, path: string): void {
+  process.stderr.write(
+    `[strict storage] ${method} ${path} refused: ${refusal.status} ${refusal.code}` +
+      `${refusal.index === undefined ? "" : ` (operation ${refusal.index})`}: ${refusal.message}\n`,
+  );
 }
 
 /** `TableEndpoint=http://host:port/account` → this proxy's origin, the account path kept. */
@@ -90,6 +100,7 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
   const reorderPages = options.reorderPages ?? true;
   const cosmosContinuations = options.cosmosContinuations ?? true;
   const refusals: Refusal[] = [];
+  let forwarded = 0;
   /** Cosmos-shaped marker → the marker pair Azurite gave. */
   const markers = new Map<string, { partitionKey: string; rowKey: string | undefined }>();
 
@@ -131,6 +142,7 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
         else url.searchParams.set("NextRowKey", marker.rowKey);
       }
 
+      forwarded++;
       const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
       const upstream = httpRequest(
         {
@@ -180,12 +192,17 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
     server.once("error", reject);
     server.listen(0, "127.0.0.1", resolve);
   });
+  // A proxy left listening never keeps a test process alive.
+  server.unref();
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
   return {
     origin,
     port,
     refusals,
+    get forwarded() {
+      return forwarded;
+    },
     connectionString: (azuriteConnectionString) => withTableEndpoint(azuriteConnectionString, origin),
     stop: () =>
       new Promise<void>((resolve) => {

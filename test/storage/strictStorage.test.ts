@@ -5,7 +5,12 @@ import { odata, RestError, TableClient, type TransactionAction } from "@azure/da
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { inject } from "vitest";
 
-import { countComparisons } from "../support/strictStorage.js";
+import {
+  countComparisons,
+  startStrictTableProxy,
+  type StrictTableProxy,
+  tableOrigin,
+} from "../support/strictStorage.js";
 
 /**
  * The strict storage proxy that every test's storage goes through (test/support/globalSetup.ts),
@@ -45,12 +50,22 @@ const table = TableClient.fromConnectionString(strict, tableName, {
   additionalPolicies: [{ policy: moveSecondOperation, position: "perCall" }],
 });
 const azurite = TableClient.fromConnectionString(direct, tableName, options);
+/** A proxy with Table Storage's limits only (not Cosmos DB for Table's stricter ones), for those limits' edges. */
+let tableStorageOnly: StrictTableProxy;
+let tableStorage: TableClient;
 
 beforeAll(async () => {
   await table.createTable();
+  tableStorageOnly = await startStrictTableProxy({ target: tableOrigin(direct), cosmosLimits: false });
+  tableStorage = TableClient.fromConnectionString(
+    tableStorageOnly.connectionString(direct),
+    tableName,
+    options,
+  );
 });
 afterAll(async () => {
   await table.deleteTable();
+  await tableStorageOnly.stop();
 });
 
 /** The service's error code: the SDK gives it as `code` for a batch, in `details` for the rest. */
@@ -113,11 +128,18 @@ describe("batches", () => {
     );
   });
 
-  test("a batch over 4 MiB is refused whole: 413 RequestBodyTooLarge; just under is accepted", async () => {
-    // 30,000 three-byte characters: 90 kB on the wire, 60 kB as UTF-16 (under the 64 KiB property limit).
-    const text = "€".repeat(30_000);
-    expect((await table.submitTransaction(rows(40, { text }))).status).toBe(202);
-    const refused = await refusal(() => table.submitTransaction(rows(50, { text })));
+  // 30,000 three-byte characters: 90 kB on the wire, 60 kB as UTF-16 (under the 64 KiB property limit).
+  const text = "€".repeat(30_000);
+
+  test("a batch over 4 MiB is refused whole by Table Storage: 413 RequestBodyTooLarge; just under is accepted", async () => {
+    expect((await tableStorage.submitTransaction(rows(40, { text }))).status).toBe(202);
+    const refused = await refusal(() => tableStorage.submitTransaction(rows(50, { text })));
+    expect([refused.statusCode, codeOf(refused)]).toEqual([413, "RequestBodyTooLarge"]);
+  });
+
+  test("a batch over Cosmos DB for Table's 2 MiB is refused whole (413) by the proxy every test uses; just under is accepted", async () => {
+    expect((await table.submitTransaction(rows(20, { text }))).status).toBe(202);
+    const refused = await refusal(() => table.submitTransaction(rows(25, { text })));
     expect([refused.statusCode, codeOf(refused)]).toEqual([413, "RequestBodyTooLarge"]);
   });
 
@@ -183,12 +205,25 @@ describe("keys", () => {
     },
   );
 
-  test("a key of 1 KiB (512 UTF-16 characters) is accepted, one character more is refused (400 KeyValueTooLarge)", async () => {
-    await table.upsertEntity({ partitionKey: "long", rowKey: "k".repeat(512) });
-    const refused = await refusal(() =>
-      table.upsertEntity({ partitionKey: "long", rowKey: "k".repeat(513) }),
-    );
-    expect([refused.statusCode, codeOf(refused)]).toEqual([400, "KeyValueTooLarge"]);
+  test("a key of 1 KiB (512 UTF-16 characters) is accepted by Table Storage, one character more is refused (400 KeyValueTooLarge)", async () => {
+    await tableStorage.upsertEntity({ partitionKey: "long", rowKey: "k".repeat(512) });
+    await tableStorage.upsertEntity({ partitionKey: "p".repeat(512), rowKey: "k" });
+    for (const entity of [
+      { partitionKey: "long", rowKey: "k".repeat(513) },
+      { partitionKey: "p".repeat(513), rowKey: "k" },
+    ]) {
+      const refused = await refusal(() => tableStorage.upsertEntity(entity));
+      expect([refused.statusCode, codeOf(refused)]).toEqual([400, "KeyValueTooLarge"]);
+    }
+  });
+
+  test("a RowKey of 255 bytes is accepted by the proxy every test uses, 256 bytes are refused (Cosmos DB for Table's limit), counted in UTF-8", async () => {
+    await table.upsertEntity({ partitionKey: "cosmos", rowKey: "k".repeat(255) });
+    await table.upsertEntity({ partitionKey: "cosmos", rowKey: "€".repeat(85) });
+    for (const rowKey of ["k".repeat(256), "€".repeat(86)]) {
+      const refused = await refusal(() => table.upsertEntity({ partitionKey: "cosmos", rowKey }));
+      expect([refused.statusCode, codeOf(refused)]).toEqual([400, "KeyValueTooLarge"]);
+    }
   });
 });
 

@@ -33,6 +33,12 @@ export const limits = {
   properties: 252,
 } as const;
 
+/** Where Cosmos DB for Table is stricter: its RowKey (`id`) and its transactional batch payload. */
+export const cosmosLimits = {
+  rowKeyBytes: 255,
+  batchBytes: 2 * 1024 * 1024,
+} as const;
+
 /** Characters Table Storage refuses in PartitionKey and RowKey. */
 // eslint-disable-next-line no-control-regex
 export const forbiddenKeyCharacters = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
@@ -52,6 +58,8 @@ export interface StrictTableProxyOptions {
   readonly reorderPages?: boolean;
   /** Hand out Cosmos-shaped continuation markers instead of Azurite's. Default true. */
   readonly cosmosContinuations?: boolean;
+  /** Also refuse what only Cosmos DB for Table refuses (a RowKey over 255 bytes, a batch over 2 MiB). Default true. */
+  readonly cosmosLimits?: boolean;
   /** Told about every refusal (the global proxy prints them, so a failing test says why). */
   readonly onRefusal?: (refusal: Refusal, method: string, path: string) => void;
 }
@@ -99,6 +107,7 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
   const target = new URL(options.target);
   const reorderPages = options.reorderPages ?? true;
   const cosmosContinuations = options.cosmosContinuations ?? true;
+  const rules: Rules = { cosmos: options.cosmosLimits ?? true };
   const refusals: Refusal[] = [];
   let forwarded = 0;
   /** Cosmos-shaped marker → the marker pair Azurite gave. */
@@ -125,7 +134,7 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
         res.end(answer.body);
       };
 
-      const refusal = checkRequest(method, url, req.headers, body);
+      const refusal = checkRequest(rules, method, url, req.headers, body);
       if (refusal !== undefined) {
         refuse(refusal, refusal.index !== undefined);
         return;
@@ -217,13 +226,14 @@ export async function startStrictTableProxy(options: StrictTableProxyOptions): P
 // ---- what the service refuses ----------------------------------------------------------------
 
 function checkRequest(
+  rules: Rules,
   method: string,
   url: URL,
   headers: IncomingHttpHeaders,
   body: Buffer,
 ): Refusal | undefined {
   const path = url.pathname;
-  if (method === "POST" && path.endsWith("/$batch")) return checkBatch(headers, body);
+  if (method === "POST" && path.endsWith("/$batch")) return checkBatch(rules, headers, body);
 
   const filter = url.searchParams.get("$filter");
   if (filter !== null) {
@@ -232,11 +242,11 @@ function checkRequest(
   }
   const keys = keysInPath(path);
   if (keys !== undefined) {
-    const refusal = checkKey(keys.partitionKey) ?? checkKey(keys.rowKey);
+    const refusal = checkKey(keys.partitionKey) ?? checkRowKey(rules, keys.rowKey);
     if (refusal !== undefined) return refusal;
   }
   if (["POST", "PUT", "MERGE", "PATCH"].includes(method) && body.length > 0 && !isTablesPath(path)) {
-    return checkEntity(parseJson(body));
+    return checkEntity(rules, parseJson(body));
   }
   return undefined;
 }
@@ -260,6 +270,22 @@ function checkFilter(filter: string): Refusal | undefined {
   };
 }
 
+interface Rules {
+  /** Cosmos DB for Table's limits too. */
+  readonly cosmos: boolean;
+}
+
+function checkRowKey(rules: Rules, key: unknown): Refusal | undefined {
+  const refusal = checkKey(key);
+  if (refusal !== undefined || !rules.cosmos || typeof key !== "string") return refusal;
+  if (Buffer.byteLength(key, "utf8") <= cosmosLimits.rowKeyBytes) return undefined;
+  return {
+    status: 400,
+    code: "KeyValueTooLarge",
+    message: `The RowKey exceeds Cosmos DB for Table's ${cosmosLimits.rowKeyBytes} bytes.`,
+  };
+}
+
 function checkKey(key: unknown): Refusal | undefined {
   if (typeof key !== "string") return undefined;
   if (forbiddenKeyCharacters.test(key)) {
@@ -276,10 +302,10 @@ function checkKey(key: unknown): Refusal | undefined {
 }
 
 /** The entity's size as the data model documents it; undefined when the body is no entity. */
-function checkEntity(entity: unknown): Refusal | undefined {
+function checkEntity(rules: Rules, entity: unknown): Refusal | undefined {
   if (typeof entity !== "object" || entity === null || Array.isArray(entity)) return undefined;
   const record = entity as Record<string, unknown>;
-  const keyRefusal = checkKey(record.PartitionKey) ?? checkKey(record.RowKey);
+  const keyRefusal = checkKey(record.PartitionKey) ?? checkRowKey(rules, record.RowKey);
   if (keyRefusal !== undefined) return keyRefusal;
   const keyLength = [record.PartitionKey, record.RowKey].reduce<number>(
     (sum, key) => sum + (typeof key === "string" ? key.length : 0),
@@ -331,8 +357,9 @@ interface BatchOperation {
   readonly entity: unknown;
 }
 
-function checkBatch(headers: IncomingHttpHeaders, body: Buffer): Refusal | undefined {
-  if (body.length > limits.batchBytes || Number(headers["content-length"] ?? 0) > limits.batchBytes) {
+function checkBatch(rules: Rules, headers: IncomingHttpHeaders, body: Buffer): Refusal | undefined {
+  const maxBytes = rules.cosmos ? cosmosLimits.batchBytes : limits.batchBytes;
+  if (body.length > maxBytes || Number(headers["content-length"] ?? 0) > maxBytes) {
     return {
       status: 413,
       code: "RequestBodyTooLarge",
@@ -371,8 +398,8 @@ function checkBatch(headers: IncomingHttpHeaders, body: Buffer): Refusal | undef
     seen.add(rowKey);
     const refusal =
       checkKey(operation.partitionKey) ??
-      checkKey(operation.rowKey) ??
-      (operation.method === "DELETE" ? undefined : checkEntity(operation.entity));
+      checkRowKey(rules, operation.rowKey) ??
+      (operation.method === "DELETE" ? undefined : checkEntity(rules, operation.entity));
     if (refusal !== undefined) return { ...refusal, index };
   }
   return undefined;

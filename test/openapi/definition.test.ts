@@ -3,12 +3,18 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { ZodType } from "zod";
 
+import apiProperties from "../../connector/apiProperties.json" with { type: "json" };
 import { loadFunctionApp, type RegisteredFunction, triggerOf } from "../../local/host/functionsCore.js";
 import { changeRoleSchema, createProcessSchema, shareSchema, updateProcessSchema } from "../../shared/api.js";
 import definition from "../../shared/openapi/openapi.json" with { type: "json" };
 import { addRecordingSchema, updateRecordingSchema } from "../../shared/recordings/recordingSchemas.js";
 import { applySampleSettings } from "../support/settings.js";
-import { connectorDefinitionErrors, connectorSchemaFolder, swaggerParserErrors } from "./connectorSchemas.js";
+import {
+  apiPropertiesErrors,
+  connectorDefinitionErrors,
+  connectorSchemaFolder,
+  swaggerParserErrors,
+} from "./connectorSchemas.js";
 import { type SchemaValidator, schemaValidator } from "./schemaValidator.js";
 
 /** A Swagger 2.0 schema object, as far as these tests look into one. */
@@ -296,6 +302,10 @@ describe("Power Platform import", () => {
     expect(Object.keys(metadata).sort()).toEqual(["Categories", "Privacy policy", "Website"]);
     expect(metadata.Website).toMatch(/^https:\/\//);
     expect(metadata["Privacy policy"]).toMatch(/^https:\/\//);
+  });
+
+  test("the checked-in apiProperties.json validates against paconn's schema", () => {
+    expect(apiPropertiesErrors(apiProperties)).toEqual([]);
   });
 });
 

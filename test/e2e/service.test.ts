@@ -91,6 +91,8 @@ describe("the service answers over HTTP", () => {
     expect(shared.status).toBe(200);
     expect(shared.body).toEqual({
       value: [{ recipient: { email: bob.email }, principalId: bob.id, status: "granted" }],
+      succeeded: 1,
+      failed: 0,
     });
 
     const access = await e2e.call<{ value: AccessEntry[] }>(`/api/processes/${id}/access`, { as: "alice" });

@@ -17,6 +17,7 @@ beforeAll(async () => {
     connectionString: testMailbox.connectionString,
     senderAddress: "DoNotReply@contoso.example",
     resendCooldownSeconds: 300,
+    sharerHourlyQuota: 100,
   };
   sender = createMailSender(config, { pollIntervalMs: 10 });
 });
@@ -39,6 +40,7 @@ async function sendHostileMail(): Promise<string> {
       html: '<p onclick="alert(1)">Hi <script>alert("html")</script></p>',
     },
     operationId,
+    new Date(),
   );
   return operationId;
 }
@@ -209,5 +211,99 @@ describe("the mail API's checks", () => {
     expect(after.send - before.send).toBe(1);
     expect(after.status - before.status).toBeGreaterThanOrEqual(1);
     expect(after.total - before.total).toBe(after.send - before.send + (after.status - before.status));
+  });
+});
+
+describe("repeatable requests, as Communication Services documents them", () => {
+  function send(headers: Record<string, string>, body = messageBody): Promise<Response> {
+    return fetch(`${testMailbox.origin}${sendPath}`, {
+      method: "POST",
+      headers: { ...signedHeaders("POST", sendPath, body), ...headers },
+      body,
+    });
+  }
+  const repeatable = (requestId: string, firstSent: Date) => ({
+    "operation-id": crypto.randomUUID(),
+    "repeatability-request-id": requestId,
+    "repeatability-first-sent": firstSent.toUTCString(),
+  });
+
+  it("answers a repeat inside the window as the first request and sends nothing", async () => {
+    const headers = repeatable(crypto.randomUUID(), new Date());
+    const first = await send(headers);
+    const again = await send(headers);
+
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.headers.get("repeatability-result")).toBe("accepted");
+    expect(again.headers.get("operation-location")).toBe(first.headers.get("operation-location"));
+    expect(await again.json()).toEqual(await first.json());
+    expect(testMailbox.mailbox.list()).toHaveLength(1);
+    expect(testMailbox.mailbox.requestCounts()).toMatchObject({ send: 2, replayed: 1 });
+  });
+
+  it("answers 409 while the first request with the id is in flight, then the first answer", async () => {
+    const headers = repeatable(crypto.randomUUID(), new Date());
+    const held = testMailbox.mailbox.holdNextSend();
+    const first = send(headers);
+    await held.reached;
+
+    const during = await send(headers);
+    held.release();
+    const firstAnswer = await first;
+    const after = await send(headers);
+
+    expect(during.status).toBe(409);
+    expect(firstAnswer.status).toBe(202);
+    expect(after.status).toBe(202);
+    expect(testMailbox.mailbox.list()).toHaveLength(1);
+  });
+
+  it("answers 412 to a first-sent time outside the 5-minute window, and sends nothing", async () => {
+    const response = await send(repeatable(crypto.randomUUID(), new Date(Date.now() - 5 * 60 * 1000 - 2000)));
+
+    expect(response.status).toBe(412);
+    expect(response.headers.get("repeatability-result")).toBe("rejected");
+    expect(testMailbox.mailbox.list()).toEqual([]);
+  });
+
+  it("refuses with 400 malformed headers and a repeat whose body differs", async () => {
+    const now = new Date();
+    const notGuid = await send({
+      "repeatability-request-id": "abc",
+      "repeatability-first-sent": now.toUTCString(),
+    });
+    const notDate = await send({
+      "repeatability-request-id": crypto.randomUUID(),
+      "repeatability-first-sent": now.toISOString(),
+    });
+    const alone = await send({ "repeatability-request-id": crypto.randomUUID() });
+    const headers = repeatable(crypto.randomUUID(), now);
+    await send(headers);
+    const otherBody = JSON.stringify({
+      ...JSON.parse(messageBody),
+      content: { subject: "Other", plainText: "x" },
+    });
+    const differs = await send(headers, otherBody);
+
+    expect([notGuid.status, notDate.status, alone.status, differs.status]).toEqual([400, 400, 400, 400]);
+    expect(testMailbox.mailbox.list().map((m) => m.subject)).toEqual(["Direct"]);
+  });
+
+  it("runs a repeat again when the first ended in a server error", async () => {
+    const headers = repeatable(crypto.randomUUID(), new Date());
+    testMailbox.mailbox.failNextSends(1);
+    const first = await send(headers);
+    const again = await send(headers);
+
+    expect([first.status, again.status]).toEqual([500, 202]);
+    expect(testMailbox.mailbox.list()).toHaveLength(1);
+  });
+
+  it("does not deduplicate a repeated Operation-Id on its own (the service does not document it)", async () => {
+    const operationId = crypto.randomUUID();
+    await send({ "operation-id": operationId });
+    await send({ "operation-id": operationId });
+
+    expect(testMailbox.mailbox.list()).toHaveLength(2);
   });
 });

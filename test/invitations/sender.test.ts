@@ -73,7 +73,7 @@ describe("a share sends exactly one invitation email", () => {
     );
     expect(email?.plainText).toContain(`: ${link}\n`);
     expect(email?.plainText).toContain("> Please take a look.");
-    expect(email?.html).toContain(`<a href="${link}">`);
+    expect(email?.html).toContain(`<a href="${link}"`);
 
     const invitation = await invitationOf(id, users.bob.id);
     expect(invitation.status).toBe("sent");

@@ -252,8 +252,10 @@ export class DevMailbox {
       res
         .writeHead(200, {
           "content-type": "text/html; charset=utf-8",
-          // The page shows mail written by users: nothing in it may run or load.
-          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+          // The page shows mail written by users: nothing in it (or in a mail's frame, which
+          // inherits this policy) may run or load anything.
+          "content-security-policy":
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
           "x-content-type-options": "nosniff",
         })
         .end(renderMailboxPage(this.messages));
@@ -567,31 +569,53 @@ function prefersHtml(accept: string): boolean {
   return html !== -1 && (json === -1 || html < json);
 }
 
+/**
+ * The sandbox of each mail's frame: no scripts, no same origin, no forms; the mail's one link may
+ * open a new tab (outside the sandbox), so that the invitation can be followed from here.
+ */
+export const mailFrameSandbox = "allow-popups allow-popups-to-escape-sandbox";
+
+/**
+ * The mailbox page: each mail's HTML part rendered as the recipient would see it, in a sandboxed
+ * frame whose `srcdoc` is the escaped HTML (the page's CSP also blocks every script and remote
+ * load, images included), its HTML source and plain text one click away.
+ */
 function renderMailboxPage(messages: readonly MailboxMessage[]): string {
-  const rows = messages
+  const rows = [...messages]
+    .reverse()
     .map((m) => {
       const to = m.to.map((r) =>
         r.displayName !== undefined ? `${r.displayName} <${r.address}>` : r.address,
       );
+      const rendered =
+        m.html === ""
+          ? "<p>(no HTML part)</p>"
+          : `<iframe sandbox="${mailFrameSandbox}" referrerpolicy="no-referrer" title="${escapeHtml(`Mail: ${m.subject}`)}" srcdoc="${escapeHtml(m.html)}"></iframe>`;
       return [
         "<article>",
         `<h2>${escapeHtml(m.subject)}</h2>`,
-        `<p><b>To</b> ${escapeHtml(to.join(", "))} · <b>From</b> ${escapeHtml(m.from)} · <b>Received</b> ${escapeHtml(m.receivedAt)}</p>`,
-        `<p><b>Operation</b> ${escapeHtml(m.operationId)} · <b>Id</b> ${escapeHtml(m.id)}</p>`,
-        `<h3>Plain text</h3><pre>${escapeHtml(m.plainText)}</pre>`,
-        // The HTML part is shown as its source, never rendered.
-        `<h3>HTML source</h3><pre>${escapeHtml(m.html)}</pre>`,
+        `<p class="meta"><b>To</b> ${escapeHtml(to.join(", "))} · <b>From</b> ${escapeHtml(m.from)} · <b>Received</b> ${escapeHtml(m.receivedAt)}</p>`,
+        `<p class="meta"><b>Operation</b> ${escapeHtml(m.operationId)} · <b>Id</b> ${escapeHtml(m.id)}</p>`,
+        rendered,
+        `<details><summary>HTML source</summary><pre>${escapeHtml(m.html)}</pre></details>`,
+        `<details><summary>Plain text</summary><pre>${escapeHtml(m.plainText)}</pre></details>`,
         "</article>",
       ].join("\n");
     })
-    .join("\n<hr>\n");
+    .join("\n");
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8"><title>Dev mailbox</title>',
-    "<style>body{font-family:sans-serif;margin:2rem}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5rem}</style>",
+    "<style>",
+    "body{font-family:'Segoe UI',sans-serif;margin:2rem;background:#faf9f8;color:#323130}",
+    "article{background:#fff;border:1px solid #e1dfdd;border-radius:4px;padding:1rem 1.5rem;margin:0 0 1.5rem}",
+    "h2{font-size:1.1rem;margin:.2rem 0}.meta{font-size:.85rem;color:#605e5c;margin:.2rem 0}",
+    "iframe{width:100%;height:640px;border:1px solid #e1dfdd;margin:.8rem 0;background:#fff}",
+    "summary{cursor:pointer;margin:.3rem 0}pre{white-space:pre-wrap;word-break:break-word;background:#f3f2f1;padding:.5rem}",
+    "</style>",
     "</head><body>",
     `<h1>Dev mailbox (${messages.length})</h1>`,
-    messages.length === 0 ? "<p>No mail yet.</p>" : rows,
+    messages.length === 0 ? "<p>No mail yet.</p>" : `<p>Newest first.</p>\n${rows}`,
     "</body></html>",
   ].join("\n");
 }

@@ -2,10 +2,12 @@ import { createHash, createHmac } from "node:crypto";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { devMailboxAccessKey, type MailboxMessage } from "../../local/mailbox.js";
+import { devMailboxAccessKey, type MailboxMessage, mailFrameSandbox } from "../../local/mailbox.js";
 import type { EmailConfig } from "../../shared/config.js";
+import { renderInvitationEmail } from "../../shared/email/invitationEmail.js";
 import { createMailSender, invitationOperationId, type MailSender } from "../../shared/email/mailSender.js";
 import { startTestMailbox, type TestMailbox } from "../support/mailbox.js";
+import { allElements, parseDocument } from "./html.js";
 
 const accessKey = devMailboxAccessKey;
 let testMailbox: TestMailbox;
@@ -101,12 +103,71 @@ describe("the dev mailbox's own routes", () => {
     const page = await response.text();
 
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/script-src|unsafe-eval/);
     expect(page).not.toMatch(/<script/i);
     expect(page).not.toMatch(/<img/i);
     expect(page).not.toMatch(/<p onclick/i);
     expect(page).toContain("&lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;");
     expect(page).toContain("&lt;p onclick=&quot;alert(1)&quot;&gt;");
+    // Parsed as a browser would: the page itself holds no element or handler of the mail's making.
+    const elements = allElements(parseDocument(page));
+    expect(
+      elements.filter((element) => ["script", "img", "object", "embed", "form"].includes(element.tag)),
+    ).toEqual([]);
+    expect(
+      elements.flatMap((element) => Object.keys(element.attrs)).filter((name) => name.startsWith("on")),
+    ).toEqual([]);
+  });
+
+  it("renders each mail's HTML in a sandboxed frame without scripts, its source one click away", async () => {
+    await sendHostileMail();
+    const invitation = renderInvitationEmail(
+      {
+        process: { id: crypto.randomUUID(), name: 'Q3 "close" <b>', kind: "processMining" },
+        role: "viewer",
+        sharerName: "Alice <script>alert(1)</script>",
+        message: "</iframe><script>alert('escape')</script>",
+      },
+      "http://localhost:3000",
+    );
+    await sender.send(
+      {
+        to: { address: "bob@contoso.example" },
+        subject: invitation.subject,
+        plainText: invitation.plainText,
+        html: invitation.html,
+      },
+      invitationOperationId(crypto.randomUUID()),
+      new Date(),
+    );
+    const sent = testMailbox.mailbox.list();
+
+    const page = await (
+      await fetch(`${testMailbox.origin}/dev/mailbox`, { headers: { accept: "text/html" } })
+    ).text();
+    const elements = allElements(parseDocument(page));
+    const frames = elements.filter((element) => element.tag === "iframe");
+
+    // Newest first, one frame per mail, each holding exactly that mail's HTML.
+    expect(frames.map((frame) => frame.attrs.srcdoc)).toEqual([sent[1]?.html, sent[0]?.html]);
+    for (const frame of frames) {
+      expect(frame.attrs.sandbox).toBe(mailFrameSandbox);
+      const tokens = (frame.attrs.sandbox ?? "").split(/\s+/);
+      expect(tokens).not.toContain("allow-scripts");
+      expect(tokens).not.toContain("allow-same-origin");
+      expect(tokens).not.toContain("allow-forms");
+      expect(tokens).not.toContain("allow-top-navigation");
+      expect(frame.attrs.src).toBeUndefined();
+    }
+    // The hostile message cannot close the frame and run in the page.
+    expect(elements.filter((element) => element.tag === "script")).toEqual([]);
+    // The source, one click away: a <details> per mail whose <pre> is the HTML, as text.
+    const sources = elements.filter(
+      (element) => element.tag === "details" && element.children[0]?.text === "HTML source",
+    );
+    expect(sources.map((details) => details.children[1]?.text)).toEqual([sent[1]?.html, sent[0]?.html]);
   });
 
   it("empties on DELETE, while the service still knows the operation ids it accepted", async () => {

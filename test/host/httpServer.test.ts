@@ -59,10 +59,30 @@ describe("routing", () => {
     expect((await fetch(`${host.url}/processes`)).status).toBe(404);
   });
 
-  test("a known route with a method it does not accept is 405 with Allow", async () => {
+  test("a known route with a method it does not accept is an empty 404 without Allow, as in Azure (azure-functions-host#10098)", async () => {
     const response = await fetch(`${host.url}/api/processes`, { method: "DELETE" });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("allow")).toBeNull();
+    expect(await response.text()).toBe("");
+  });
+
+  test("HEAD on a GET-only function is 404 and the function does not run (azure-functions-host#11625)", async () => {
+    const before = lines.length;
+    const response = await fetch(`${host.url}/api/processes`, { method: "HEAD" });
+    expect(response.status).toBe(404);
+    expect(lines.slice(before).filter((line) => line.includes("Executed 'listProcesses'"))).toEqual([]);
+  });
+
+  test("a route parameter matches any segment: a line feed, an encoded slash kept encoded, a stray percent sign", async () => {
+    for (const [segment, name] of [
+      ["a%0Ab", "a\nb"],
+      ["a%2Fb", "a%2Fb"],
+      ["100%25%ZZ", "100%%ZZ"],
+    ]) {
+      const response = await fetch(`${host.url}/api/echo/${segment}`);
+      expect(response.status, segment).toBe(200);
+      expect(((await response.json()) as { params: unknown }).params, segment).toEqual({ name });
+    }
   });
 
   test("a catch-all parameter receives the rest of the path", async () => {

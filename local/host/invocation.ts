@@ -49,7 +49,8 @@ export interface InvocationRequest {
 
 /**
  * One invocation as the worker runs it: a fresh InvocationContext, preInvocation hooks, the
- * handler, postInvocation hooks (which may replace the result or the error), and one line: time, function, invocation id, status, duration.
+ * handler, postInvocation hooks (which may replace the result or the error), and one line:
+ * time, function, invocation id, status, duration.
  * Never throws: the error is in the outcome.
  */
 export async function invoke(request: InvocationRequest): Promise<InvocationOutcome> {

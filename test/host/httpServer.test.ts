@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 
+import azureFunctions from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { loadFunctionApp, type RegisteredFunction } from "../../local/host/functionsCore.js";
@@ -180,6 +181,42 @@ describe("invocations", () => {
       expect(lines.filter((line) => line.includes(`[echo] [${id}] information: echo called`))).toHaveLength(
         1,
       );
+    }
+  });
+
+  test("a failing preInvocation hook fails the invocation: neither the handler nor postInvocation runs", async () => {
+    const after: string[] = [];
+    const refuse = azureFunctions.app.hook.preInvocation((context) => {
+      if (context.invocationContext.functionName === "binary") throw new Error("refused by a hook");
+    });
+    const record = azureFunctions.app.hook.postInvocation((context) => {
+      after.push(context.invocationContext.functionName);
+    });
+    try {
+      const before = lines.length;
+      expect((await fetch(`${host.url}/api/binary`)).status).toBe(500);
+      expect(lines.slice(before).join("\n")).toContain("Executed 'binary' (Failed");
+      expect(after).toEqual([]);
+      expect((await fetch(`${host.url}/api/streamed`)).status).toBe(200);
+      expect(after).toEqual(["streamed"]);
+    } finally {
+      refuse.dispose();
+      record.dispose();
+    }
+  });
+
+  test("a postInvocation hook may replace an error with a result, as in the worker", async () => {
+    const recover = azureFunctions.app.hook.postInvocation((context) => {
+      if (context.invocationContext.functionName !== "broken") return;
+      context.error = null;
+      context.result = { status: 299, body: "recovered" };
+    });
+    try {
+      const response = await fetch(`${host.url}/api/broken`);
+      expect(response.status).toBe(299);
+      expect(await response.text()).toBe("recovered");
+    } finally {
+      recover.dispose();
     }
   });
 

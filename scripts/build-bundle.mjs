@@ -64,38 +64,47 @@ function startupBytes(outputs, entry) {
  */
 export async function buildBundle() {
   const started = performance.now();
+  // What the inputs' times are compared with: a file changed while esbuild runs makes the next check stale.
+  const startedAt = Date.now();
   // Written beside and swapped in whole, so that a host running the previous bundle, or a second
   // build at the same time, never sees a half-written folder.
-  const nextDir = `${bundleDir}.next-${process.pid}-${Date.now()}`;
+  const nextDir = `${bundleDir}.next-${process.pid}-${startedAt}`;
   await mkdir(nextDir, { recursive: true });
-  const result = await build({
-    absWorkingDir: appRoot,
-    entryPoints: { index: "functions/index.ts" },
-    outdir: nextDir,
-    // What only Azure needs (managed identity, the Graph directory's msal) loads on first use, from chunks.
-    splitting: true,
-    chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    minify: true,
-    legalComments: "none",
-    external: ["@azure/functions", "@azure/functions-core"],
-    // Bundled CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
-    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-    plugins: [zodEnglishOnly],
-    metafile: true,
-    logLevel: "warning",
-  });
-  // The bundle is an ES module whatever the surrounding package.json says.
-  await writeFile(join(nextDir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
-  // Written last: its time is the build's, which `bundleIsCurrent` compares the inputs with.
-  await writeFile(join(nextDir, "meta.json"), JSON.stringify(result.metafile));
-  const previousDir = `${bundleDir}.previous-${process.pid}-${Date.now()}`;
-  if (existsSync(bundleDir)) await rename(bundleDir, previousDir);
-  await rename(nextDir, bundleDir);
-  await rm(previousDir, { recursive: true, force: true });
+  let result;
+  try {
+    result = await build({
+      absWorkingDir: appRoot,
+      entryPoints: { index: "functions/index.ts" },
+      outdir: nextDir,
+      // What only Azure needs (managed identity, the Graph directory's msal) loads on first use, from chunks.
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      minify: true,
+      legalComments: "none",
+      external: ["@azure/functions", "@azure/functions-core"],
+      // Bundled CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
+      banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+      plugins: [zodEnglishOnly],
+      metafile: true,
+      logLevel: "warning",
+    });
+    // The bundle is an ES module whatever the surrounding package.json says.
+    await writeFile(join(nextDir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+    await writeFile(join(nextDir, "meta.json"), JSON.stringify({ ...result.metafile, startedAt }));
+    const previousDir = `${bundleDir}.previous-${process.pid}-${startedAt}`;
+    if (existsSync(bundleDir)) await rename(bundleDir, previousDir);
+    await rename(nextDir, bundleDir).catch((/** @type {unknown} */ error) => {
+      // Another build swapped its folder in meanwhile: built from the same sources, it stands.
+      if (!existsSync(bundleEntry)) throw error;
+    });
+    await rm(previousDir, { recursive: true, force: true });
+  } finally {
+    await rm(nextDir, { recursive: true, force: true });
+  }
   const outputs = result.metafile.outputs;
   const totalBytes = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
   const entryKey = relative(appRoot, join(nextDir, "index.js")).split("\\").join("/");
@@ -117,9 +126,9 @@ const buildInputs = ["scripts/build-bundle.mjs", "package-lock.json", "tsconfig.
 export function bundleIsCurrent() {
   const metaFile = join(bundleDir, "meta.json");
   if (!existsSync(bundleEntry) || !existsSync(metaFile)) return false;
-  const builtAt = statSync(metaFile).mtimeMs;
-  /** @type {import("esbuild").Metafile} */
+  /** @type {import("esbuild").Metafile & { startedAt?: number }} */
   const meta = JSON.parse(readFileSync(metaFile, "utf8"));
+  const builtAt = meta.startedAt ?? 0;
   const inputs = [...Object.keys(meta.inputs).filter((input) => !input.includes(":")), ...buildInputs];
   return inputs.every((input) => {
     const file = join(appRoot, input);

@@ -151,8 +151,10 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
     const allowedOrigin = corsOrigin(req);
     if (req.headers.origin !== undefined) res.setHeader("vary", "Origin");
 
-    // Preflight is the platform's job in Azure, so the functions never see it.
+    // Preflight is the platform's job in Azure once CORS has allowed origins, so the functions never
+    // see it then; with none, the platform stays out of the way and the request is routed like any other.
     if (
+      allowedOrigins.length > 0 &&
       method === "OPTIONS" &&
       req.headers.origin !== undefined &&
       req.headers["access-control-request-method"] !== undefined

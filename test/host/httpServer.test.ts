@@ -256,6 +256,21 @@ describe("CORS", () => {
   });
 });
 
+test("without allowed origins the host leaves a preflight alone: it is routed like any other request", async () => {
+  const bare = await startHttpHost({ functions, routePrefix: "api", port: 0, log: () => undefined });
+  try {
+    const preflight = await fetch(`${bare.url}/api/echo`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" },
+    });
+    // No function of the fixture takes OPTIONS: the host's empty 404, as in Azure without CORS.
+    expect(preflight.status).toBe(404);
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  } finally {
+    await bare.close();
+  }
+});
+
 test("a port already in use is a PortInUseError naming the port", async () => {
   const second = startHttpHost({ functions, routePrefix: "api", port: host.port, log: () => undefined });
   await expect(second).rejects.toBeInstanceOf(PortInUseError);

@@ -42,13 +42,13 @@ afterAll(async () => {
   await e2e.stop();
 });
 
-/** The invocation lines logged while `act` ran. */
+/** The HTTP invocation lines logged while `act` ran (not the timer's or the queue's). */
 async function invoked(act: () => Promise<unknown>): Promise<string> {
   const before = e2e.logs.length;
   await act();
   return e2e.logs
     .slice(before)
-    .filter((line) => line.includes("Executed '"))
+    .filter((line) => line.includes("Executed '") && / [A-Z]+ \/api\S* \d{3}$/.test(line))
     .join("\n");
 }
 

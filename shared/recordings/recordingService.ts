@@ -205,9 +205,7 @@ export class RecordingService {
     processId: string,
     recordingId: string,
     ifMatch: string | undefined,
-  ): Promise<
-    { recording: StoredRecording; roleEtag: string; total: Counter; author: Counter } | undefined
-  > {
+  ): Promise<{ recording: StoredRecording; roleEtag: string; total: Counter; author: Counter } | undefined> {
     const { actions } = await this.authorizeChange(caller, processId);
     const guard = await this.store.readGuard(processId, caller.id, recordingId);
     const recording = guard.recording;
@@ -218,7 +216,9 @@ export class RecordingService {
     }
     if (guard.roleEtag === undefined) return undefined;
     const author =
-      recording.addedBy === caller.id ? guard.mine : await this.store.readCounter(processId, recording.addedBy);
+      recording.addedBy === caller.id
+        ? guard.mine
+        : await this.store.readCounter(processId, recording.addedBy);
     if (guard.total?.etag === undefined || author?.etag === undefined) {
       // Recordings that predate the counters: count them once, then read again.
       await this.store.initializeCounters(processId, recording.addedBy);
@@ -280,7 +280,10 @@ function refusalFor(action: Action): string {
 }
 
 function busy(): ConflictError {
-  return new ConflictError("conflict", "The recordings of this process are being changed by others; try again.");
+  return new ConflictError(
+    "conflict",
+    "The recordings of this process are being changed by others; try again.",
+  );
 }
 
 function recordingNotFound(): NotFoundError {

@@ -117,7 +117,8 @@ export class RecordingStore {
     const keys = [rolePrefix + safeKey(writerId), recordingCountKey, userCountKey(writerId)];
     if (recordingId !== undefined) keys.push(recordingPrefix + safeKey(recordingId));
     const rows = await this.readRows(processId, keys);
-    const recording = recordingId === undefined ? undefined : rows.get(recordingPrefix + safeKey(recordingId));
+    const recording =
+      recordingId === undefined ? undefined : rows.get(recordingPrefix + safeKey(recordingId));
     return {
       roleEtag: rows.get(rolePrefix + safeKey(writerId))?.etag,
       total: toCounter(rows.get(recordingCountKey)),
@@ -343,7 +344,7 @@ export class RecordingStore {
     const rows = new Map<string, TableEntityResult<Record<string, unknown>>>();
     const keys = rowKeys.map((rowKey) => odata`RowKey eq ${rowKey}`).join(" or ");
     const filter = `${odata`PartitionKey eq ${safeKey(processId)}`} and (${keys})`;
-    for await (const entity of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+    for await (const entity of this.table.listEntities({ queryOptions: { filter } })) {
       rows.set(entity.rowKey ?? "", entity);
     }
     return rows;

@@ -354,7 +354,7 @@ describe("deleting the process", () => {
     expect(await partitionRows(id)).toEqual([]);
   });
 
-  test("adding a recording leaves the process itself as it was", async () => {
+  test("adding a recording leaves the process itself as it was, its row's ETag included", async () => {
     const id = await teamProcess();
     const before = await app.services.store.getProcess(id);
     await api.added("carol", id);
@@ -365,6 +365,8 @@ describe("deleting the process", () => {
       members: before!.members,
       etag: before!.etag,
       updatedAt: before!.updatedAt,
+      // Every role change is conditional on this ETag: a recording that moved it could starve a revoke.
+      rowEtag: before!.rowEtag,
     });
   });
 });
@@ -398,7 +400,13 @@ describe("storage round trips", () => {
     app.roundTrips.reset();
     await api.added("carol", id);
     // The first add counts the recordings there are, once, to start the counters.
-    expect(app.roundTrips.kinds()).toEqual(["GET point", "GET query", "GET query", "POST batch", "GET point"]);
+    expect(app.roundTrips.kinds()).toEqual([
+      "GET point",
+      "GET query",
+      "GET query",
+      "POST batch",
+      "GET point",
+    ]);
 
     app.roundTrips.reset();
     const recording = await api.added("carol", id);

@@ -242,3 +242,31 @@ describe("a recording deleted meanwhile", () => {
     expect(await storedRecordings(id)).toEqual([]);
   });
 });
+
+describe("an add racing the deletion of its process", () => {
+  test("an add that commits after the delete listed the partition takes itself back: 404, and nothing is left", async () => {
+    const id = await teamProcess();
+    const bodyHas = (request: PipelineRequest, text: string) =>
+      isBatch(request) && typeof request.body === "string" && request.body.includes(text);
+    // The add's commit (its first, so it creates the counters) waits...
+    const addCommit = app.faults.holdNext((request) => bodyHas(request, "recordingCount"));
+    const adding = api.add("carol", id, { name: "Racing the delete" });
+    await addCommit.reached;
+    // ...while the delete removes the process row and lists what is left, then waits before sweeping it.
+    const sweep = app.faults.holdNext(isBatch);
+    const deleting = api.deleteProcess("alice", id);
+    await sweep.reached;
+    addCommit.release();
+    const added = await adding;
+    sweep.release();
+    expect((await deleting).status).toBe(204);
+    expect(added.status).toBe(404);
+    const left: string[] = [];
+    for await (const entity of app.services.store.tables.processes.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ["RowKey"] },
+    })) {
+      left.push(entity.rowKey ?? "");
+    }
+    expect(left).toEqual([]);
+  });
+});

@@ -66,7 +66,7 @@ export interface Counter {
   readonly etag?: string;
 }
 
-/** What a recording write is conditional on, read in one query of the partition. */
+/** What a recording write is conditional on, read together. */
 export interface WriteGuard {
   /** The ETag of the writer's own role row; undefined when they hold no role row (any more). */
   readonly roleEtag: string | undefined;
@@ -109,8 +109,7 @@ export class RecordingStore {
   constructor(private readonly table: TableClient) {}
 
   /**
-   * The writer's role row, the counters and (when asked) one recording, in one query of the
-   * partition. Read after the process row that authorized the writer: a revoke that commits in
+   * The writer's role row, the counters and (when asked) one recording, read together. Read after the process row that authorized the writer: a revoke that commits in
    * between has already deleted or rewritten the role row.
    */
   async readGuard(processId: string, writerId: string, recordingId?: string): Promise<WriteGuard> {
@@ -336,17 +335,27 @@ export class RecordingStore {
     );
   }
 
-  /** Some rows of one partition by row key, in one query. */
+  /**
+   * Some rows of one partition by row key, as point reads sent together: one round trip's
+   * latency, and none of them a scan of a partition that may hold thousands of recordings.
+   */
   private async readRows(
     processId: string,
     rowKeys: readonly string[],
   ): Promise<Map<string, TableEntityResult<Record<string, unknown>>>> {
+    const partitionKey = safeKey(processId);
+    const read = await Promise.all(
+      rowKeys.map(async (rowKey) => {
+        try {
+          return await this.table.getEntity(partitionKey, rowKey);
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      }),
+    );
     const rows = new Map<string, TableEntityResult<Record<string, unknown>>>();
-    const keys = rowKeys.map((rowKey) => odata`RowKey eq ${rowKey}`).join(" or ");
-    const filter = `${odata`PartitionKey eq ${safeKey(processId)}`} and (${keys})`;
-    for await (const entity of this.table.listEntities({ queryOptions: { filter } })) {
-      rows.set(entity.rowKey ?? "", entity);
-    }
+    for (const entity of read) if (entity !== undefined) rows.set(entity.rowKey ?? "", entity);
     return rows;
   }
 }

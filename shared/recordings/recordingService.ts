@@ -1,4 +1,4 @@
-import { isGuid, newId } from "../domain/ids.js";
+import { newId } from "../domain/ids.js";
 import type { Action, Caller, Page } from "../domain/model.js";
 import { mayChangeRecording, supportsRecordings } from "../domain/permissions.js";
 import type { Authorized, ProcessService } from "../domain/processService.js";
@@ -8,12 +8,13 @@ import {
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
-  ValidationError,
 } from "../errors.js";
 import type { Clock } from "../ports.js";
 import type { Recording } from "./recording.js";
+import { decodePosition, encodePosition } from "./recordingPosition.js";
+import type { Counter, StoredRecording } from "./recordingRows.js";
 import type { AddRecordingInput, UpdateRecordingInput } from "./recordingSchemas.js";
-import type { Counter, RecordingStore, StoredRecording } from "./recordingStore.js";
+import type { RecordingStore } from "./recordingStore.js";
 
 /**
  * The task-mining recordings use cases. Who may do what comes from the permission table,
@@ -27,13 +28,12 @@ export interface RecordingLimits {
   readonly perUser: number;
 }
 
-export const defaultRecordingLimits: RecordingLimits = { perProcess: 10_000, perUser: 1_000 };
-
 export interface RecordingServiceOptions {
   readonly processes: ProcessService;
   readonly store: RecordingStore;
   readonly clock: Clock;
-  readonly limits?: RecordingLimits;
+  /** From RECORDINGS_MAX_PER_PROCESS and RECORDINGS_MAX_PER_USER. */
+  readonly limits: RecordingLimits;
 }
 
 /**
@@ -44,11 +44,7 @@ const maxAttempts = 10;
 const maxAddAttempts = 25;
 
 export class RecordingService {
-  private readonly limits: RecordingLimits;
-
-  constructor(private readonly options: RecordingServiceOptions) {
-    this.limits = options.limits ?? defaultRecordingLimits;
-  }
+  constructor(private readonly options: RecordingServiceOptions) {}
 
   private get store(): RecordingStore {
     return this.options.store;
@@ -181,16 +177,16 @@ export class RecordingService {
   }
 
   private assertWithinLimits(total: number, mine: number): void {
-    if (total >= this.limits.perProcess) {
+    if (total >= this.options.limits.perProcess) {
       throw new ConflictError(
         "too_many_recordings",
-        `This process holds the most recordings it may (${this.limits.perProcess}); delete some to add more.`,
+        `This process holds the most recordings it may (${this.options.limits.perProcess}); delete some to add more.`,
       );
     }
-    if (mine >= this.limits.perUser) {
+    if (mine >= this.options.limits.perUser) {
       throw new ConflictError(
         "too_many_recordings",
-        `You hold the most recordings one person may add to a process (${this.limits.perUser}); delete some to add more.`,
+        `You hold the most recordings one person may add to a process (${this.options.limits.perUser}); delete some to add more.`,
       );
     }
   }
@@ -298,26 +294,4 @@ function publicRecording(recording: StoredRecording): Recording {
 async function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
   await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
-// ---- the list's opaque continuation token: the id of the last recording of the previous page ----
-
-function encodePosition(after: string): string {
-  return Buffer.from(JSON.stringify({ after })).toString("base64url");
-}
-
-function decodePosition(token: string | undefined): string | undefined {
-  if (token === undefined) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
-    if (typeof value === "object" && value !== null) {
-      const { after } = value as Record<string, unknown>;
-      if (typeof after === "string" && isGuid(after)) return after.toLowerCase();
-    }
-  } catch {
-    // fall through: a token we did not make
-  }
-  throw new ValidationError([
-    { field: "continuationToken", message: "not a continuation token this service issued" },
-  ]);
 }

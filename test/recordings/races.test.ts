@@ -2,7 +2,7 @@ import type { PipelinePolicy, PipelineRequest } from "@azure/core-rest-pipeline"
 import { odata } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { recordingPrefix } from "../../shared/recordings/recordingStore.js";
+import { recordingPrefix } from "../../shared/recordings/recordingRows.js";
 import { startTestApp, type TestApp, users } from "../support/app.js";
 import { recordingsApi } from "./support.js";
 

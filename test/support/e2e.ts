@@ -9,17 +9,23 @@ import { type LocalHost, type LocalHostOptions, startLocalHost } from "../../loc
 /**
  * The whole service as `npm start` runs it, for end-to-end tests: the repository's host.json and
  * settings file, the app's real entry, Azurite, the dev identity provider and the dev mailbox, all
- * reached over real HTTP. The entry is the TypeScript source: vitest's module runner compiles it
- * on import, so the tests never depend on an earlier `npm run build`.
+ * reached over real HTTP. The app is what Azure runs: package.json `main`, the production bundle
+ * and its chunks, imported by Node itself (vitest.config.ts leaves dist/bundle to Node); the run's
+ * global setup builds it when a source changed since it was built.
  */
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-/** The app's entry as source; `dist/functions/index.js` is what `npm start` imports after a build. */
-export const appEntry = join(repoRoot, "functions", "index.ts");
+/** package.json `main`: dist/bundle/index.js, as `npm start` and Azure load it. */
+export const appEntry = join(
+  repoRoot,
+  (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { main: string }).main,
+);
+/** The source the bundle is built from. */
+export const sourceEntry = join(repoRoot, "functions", "index.ts");
 
 /** Whether the app's entry imports `functions/<name>.ts`: a function file's tests run once it is part of the app. */
 export function entryImports(name: string): boolean {
-  return readFileSync(appEntry, "utf8").includes(`"./${name}.js"`);
+  return readFileSync(sourceEntry, "utf8").includes(`"./${name}.js"`);
 }
 
 export interface E2eOptions {
@@ -68,9 +74,11 @@ export interface E2eHost {
 
 export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
   const logs: string[] = [];
+  const appRoot = options.appRoot ?? repoRoot;
   const local = await startLocalHost({
-    appRoot: options.appRoot ?? repoRoot,
-    entry: appEntry,
+    appRoot,
+    // The repository's package.json `main`, also when another app folder holds host.json and the settings.
+    ...(appRoot === repoRoot ? {} : { entry: appEntry }),
     port: options.port ?? 0,
     azurite: options.azurite ?? {},
     ...(options.settings === undefined ? {} : { settings: options.settings }),

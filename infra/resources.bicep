@@ -231,6 +231,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       GRAPH_CLIENT_ID: apiClientId
       GRAPH_MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
       GRAPH_API_SERVICE_PRINCIPAL_ID: apiServicePrincipalId
+      // Guests look people up by exact address only, as Entra's default guest restrictions allow.
+      USERS_GUEST_SEARCH: 'exactAddress'
+
+      RECORDINGS_MAX_PER_PROCESS: '10000'
+      RECORDINGS_MAX_PER_USER: '1000'
     }
   }
 }

@@ -102,7 +102,12 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     directory,
     invitations,
     processes,
-    recordings: new RecordingService({ processes, store: new RecordingStore(tables.processes), clock }),
+    recordings: new RecordingService({
+      processes,
+      store: new RecordingStore(tables.processes),
+      clock,
+      limits: { perProcess: config.recordings.maxPerProcess, perUser: config.recordings.maxPerUser },
+    }),
     mail,
     queueSettings: readQueueRetrySettings(),
     invitationSender: new InvitationSender({

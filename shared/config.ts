@@ -70,6 +70,11 @@ export const settingsSchema = z
     GRAPH_CERTIFICATE_PATH: optionalText,
     GRAPH_MANAGED_IDENTITY_CLIENT_ID: guid.optional(),
     GRAPH_API_SERVICE_PRINCIPAL_ID: guid.optional(),
+    /** What a guest may ask the people picker: an exact address (Entra's default for guests), nothing, or any prefix as members. */
+    USERS_GUEST_SEARCH: z.enum(["exactAddress", "none", "prefix"]).default("exactAddress"),
+
+    RECORDINGS_MAX_PER_PROCESS: positiveInt(10_000),
+    RECORDINGS_MAX_PER_USER: positiveInt(1_000),
   })
   .superRefine((s, ctx) => {
     if (
@@ -143,6 +148,15 @@ export interface DirectoryConfig {
   readonly apiServicePrincipalId?: string;
 }
 
+/** What a guest may ask the people picker: an exact address only, nothing, or any prefix as members may. */
+export type GuestSearch = "exactAddress" | "none" | "prefix";
+
+export interface RecordingsConfig {
+  readonly maxPerProcess: number;
+  /** Per user within one process. */
+  readonly maxPerUser: number;
+}
+
 export interface Config {
   readonly storage: StorageConfig;
   readonly auth: AuthConfig;
@@ -150,6 +164,8 @@ export interface Config {
   readonly corsAllowedOrigins: readonly string[];
   readonly email: EmailConfig;
   readonly directory: DirectoryConfig;
+  readonly guestSearch: GuestSearch;
+  readonly recordings: RecordingsConfig;
 }
 
 export class ConfigError extends Error {
@@ -219,6 +235,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       managedIdentityClientId: s.GRAPH_MANAGED_IDENTITY_CLIENT_ID,
       apiServicePrincipalId: s.GRAPH_API_SERVICE_PRINCIPAL_ID,
     },
+    guestSearch: s.USERS_GUEST_SEARCH,
+    recordings: { maxPerProcess: s.RECORDINGS_MAX_PER_PROCESS, maxPerUser: s.RECORDINGS_MAX_PER_USER },
   };
   return deepFreeze(config);
 }

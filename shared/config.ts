@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 import { z } from "zod";
 
 /**
@@ -68,6 +70,11 @@ export const settingsSchema = z
     GRAPH_CERTIFICATE_PATH: optionalText,
     GRAPH_MANAGED_IDENTITY_CLIENT_ID: guid.optional(),
     GRAPH_API_SERVICE_PRINCIPAL_ID: guid.optional(),
+    /** The key that seals continuation tokens: 32 bytes, base64. Required in Azure; generated locally. */
+    PAGING_TOKEN_KEY: z
+      .string()
+      .refine((value) => Buffer.from(value, "base64").length === 32, "32 bytes, base64 encoded")
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (
@@ -145,6 +152,8 @@ export interface Config {
   readonly corsAllowedOrigins: readonly string[];
   readonly email: EmailConfig;
   readonly directory: DirectoryConfig;
+  /** The continuation tokens' sealing key (base64 of 32 bytes). */
+  readonly pagingTokenKey: string;
 }
 
 export class ConfigError extends Error {
@@ -166,6 +175,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   }
   const s = parsed.data;
+  // In Azure (the platform sets WEBSITE_INSTANCE_ID) tokens must outlive an instance: the key is a setting.
+  if (s.PAGING_TOKEN_KEY === undefined && given.WEBSITE_INSTANCE_ID !== undefined) {
+    throw new ConfigError(["PAGING_TOKEN_KEY: required in Azure (32 random bytes, base64)"]);
+  }
   const authority = s.AUTH_AUTHORITY_HOST.replace(/\/+$/, "");
   const config: Config = {
     storage: {
@@ -213,6 +226,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       managedIdentityClientId: s.GRAPH_MANAGED_IDENTITY_CLIENT_ID,
       apiServicePrincipalId: s.GRAPH_API_SERVICE_PRINCIPAL_ID,
     },
+    pagingTokenKey: s.PAGING_TOKEN_KEY ?? randomBytes(32).toString("base64"),
   };
   return deepFreeze(config);
 }

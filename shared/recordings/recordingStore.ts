@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 
-import { processRowKey } from "../storage/processStore.js";
-import { conditional, isNotFound, safeKey } from "../storage/tables.js";
+import { conditional, processRowKey } from "../storage/processPartition.js";
+import { isNotFound, safeKey } from "../storage/tables.js";
 import type { Recording } from "./recording.js";
 
 /**

@@ -2,6 +2,7 @@ import type { ListRepair, StoredProcess } from "./model.js";
 import {
   fanOutConcurrency,
   forEachLimited,
+  isPastGrace,
   listRowFor,
   listRowGraceMs,
   type SharingPorts,
@@ -24,8 +25,16 @@ const recordsPerSweep = 200;
 export class ListRepairer {
   constructor(private readonly ports: SharingPorts) {}
 
-  /** Rewrites or removes each user's row to agree with the process; true when nothing is left to do. */
-  async reconcile(processId: string, userIds: readonly string[] | "members"): Promise<boolean> {
+  /**
+   * Rewrites or removes each user's row to agree with the process; true when nothing is left to
+   * do. The sweep leaves rows younger than the grace period alone: they belong to a write that may
+   * still be on its way to its commit, and that write's own record brings them back here later.
+   */
+  async reconcile(
+    processId: string,
+    userIds: readonly string[] | "members",
+    options: { skipYoungRows?: boolean } = {},
+  ): Promise<boolean> {
     const process = await this.ports.processes.read(processId);
     if (process?.deleting === true) return await this.finishDeletion(process);
     if (process === undefined) {
@@ -42,6 +51,8 @@ export class ListRepairer {
     const users = userIds === "members" ? Object.keys(process.members) : userIds;
     await forEachLimited(users, fanOutConcurrency, async (userId) => {
       const row = await this.ports.lists.get(userId, processId);
+      if (options.skipYoungRows === true && row !== undefined && !isPastGrace(this.ports, row.addedAt))
+        return;
       const want = listRowFor(process, userId, at);
       if (want === undefined) {
         if (row !== undefined) await this.ports.lists.remove(userId, processId);
@@ -90,7 +101,8 @@ export class ListRepairer {
     for (const record of due) {
       try {
         const key = `${record.processId}|${record.userIds === "members" ? "*" : record.userIds.join(",")}`;
-        const result = done.get(key) ?? this.reconcile(record.processId, record.userIds);
+        const result =
+          done.get(key) ?? this.reconcile(record.processId, record.userIds, { skipYoungRows: true });
         done.set(key, result);
         if (await result) {
           await this.ports.repairs.settle(record);

@@ -171,6 +171,33 @@ describe("finding 1: sealed continuation tokens", () => {
     expect([altered.status, altered.body.code]).toEqual([400, "invalid_continuation_token"]);
   });
 
+  test("an administrator's index-phase token is refused once the caller is no longer an administrator", async () => {
+    const first = await app.call(listProcesses, { as: "dave", path: "/api/processes?top=100" });
+    let next: string | undefined = first.body.nextLink;
+    let indexLink: string | undefined;
+    // Page on to the index phase (the own list ends first).
+    while (next !== undefined && indexLink === undefined) {
+      const page: any = await app.call(listProcesses, { as: "dave", path: next });
+      if (page.body.value.some((entry: any) => entry.name === "Secret mining")) indexLink = next;
+      next = page.body.nextLink;
+    }
+    expect(indexLink).toBeDefined();
+    const demoted = await app.call(listProcesses, {
+      token: await app.identity.token("dave", { roles: [] }),
+      path: indexLink ?? "",
+    });
+    expect([demoted.status, demoted.body.code]).toEqual([400, "invalid_continuation_token"]);
+  });
+
+  test("a continuation token goes stale after a day", async () => {
+    await createProcessAs(app, "erin", "taskMining", "Erin one");
+    await createProcessAs(app, "erin", "taskMining", "Erin two");
+    const first = await app.call(listProcesses, { as: "erin", path: "/api/processes?top=1" });
+    clock.advance(25 * 60 * 60 * 1000);
+    const stale = await app.call(listProcesses, { as: "erin", path: first.body.nextLink });
+    expect([stale.status, stale.body.code]).toEqual([400, "invalid_continuation_token"]);
+  });
+
   test("a continuation token of one process's audit is refused on another's", async () => {
     const one = await createProcessAs(app, "alice", "taskMining", "Audit one");
     const two = await createProcessAs(app, "alice", "taskMining", "Audit two");

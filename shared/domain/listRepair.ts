@@ -1,4 +1,4 @@
-import type { ListRepair, StoredProcess } from "./model.js";
+import type { ListRepair, ProcessListEntry, StoredProcess } from "./model.js";
 import {
   fanOutConcurrency,
   forEachLimited,
@@ -33,7 +33,11 @@ export class ListRepairer {
   async reconcile(
     processId: string,
     userIds: readonly string[] | "members",
-    options: { skipYoungRows?: boolean } = {},
+    options: {
+      skipYoungRows?: boolean;
+      /** Put back only rows still as this write left them: a later write's row is that write's own. */
+      onlyIfStill?: ReadonlyMap<string, ProcessListEntry>;
+    } = {},
   ): Promise<boolean> {
     const process = await this.ports.processes.read(processId);
     if (process?.deleting === true) return await this.finishDeletion(process);
@@ -53,6 +57,8 @@ export class ListRepairer {
       const row = await this.ports.lists.get(userId, processId);
       if (options.skipYoungRows === true && row !== undefined && !isPastGrace(this.ports, row.addedAt))
         return;
+      const written = options.onlyIfStill?.get(userId);
+      if (written !== undefined && !sameRow(row, written)) return;
       const want = listRowFor(process, userId, at);
       if (want === undefined) {
         if (row !== undefined) await this.ports.lists.remove(userId, processId);
@@ -126,3 +132,12 @@ export class ListRepairer {
 }
 
 export type { ListRepair };
+
+function sameRow(row: ProcessListEntry | undefined, written: ProcessListEntry): boolean {
+  return (
+    row !== undefined &&
+    row.role === written.role &&
+    row.accessRevoked === written.accessRevoked &&
+    row.addedAt === written.addedAt
+  );
+}

@@ -8,6 +8,7 @@ import type {
   Caller,
   InvitationRecord,
   MemberState,
+  ProcessListEntry,
   Role,
   RoleWrite,
   StoredProcess,
@@ -62,7 +63,8 @@ export class RoleChanges {
   ) {}
 
   async apply(request: RoleChangeRequest): Promise<PlannedChange[]> {
-    const touched = new Set<string>();
+    /** The rows this request wrote ahead, by user: what a failure or a changed plan puts back. */
+    const touched = new Map<string, ProcessListEntry>();
     try {
       for (let attempt = 1; ; attempt++) {
         const { process } =
@@ -81,17 +83,18 @@ export class RoleChanges {
 
         const fresh = changes.map((change) => change.principalId).filter((id) => !touched.has(id));
         if (fresh.length > 0) await this.repair.recordAhead({ processId: process.id, userIds: fresh, at });
-        for (const id of fresh) touched.add(id);
-        await forEachLimited(changes, fanOutConcurrency, (change) =>
-          this.ports.lists.put(change.principalId, {
+        await forEachLimited(changes, fanOutConcurrency, async (change) => {
+          const row = {
             processId: process.id,
             kind: process.kind,
             name: process.name,
             role: change.to,
             accessRevoked: change.to === null,
             addedAt: at,
-          }),
-        );
+          };
+          touched.set(change.principalId, row);
+          await this.ports.lists.put(change.principalId, row);
+        });
         const invitations = writes.flatMap((write) =>
           write.invitation === undefined ? [] : [write.invitation],
         );
@@ -120,16 +123,16 @@ export class RoleChanges {
   /** Rows written ahead for users the final commit did not change go back to what the process says. */
   private async putBack(
     processId: string,
-    touched: ReadonlySet<string>,
+    touched: ReadonlyMap<string, ProcessListEntry>,
     kept: readonly PlannedChange[],
   ): Promise<void> {
     const committed = new Set(
       kept.filter((change) => change.status !== "unchanged").map((c) => c.principalId),
     );
-    const stray = [...touched].filter((id) => !committed.has(id));
+    const stray = [...touched.keys()].filter((id) => !committed.has(id));
     if (stray.length === 0) return;
     try {
-      await this.repair.reconcile(processId, stray);
+      await this.repair.reconcile(processId, stray, { onlyIfStill: touched });
     } catch (error) {
       // Left for the repair sweep, which has the record of these rows.
       this.ports.warn?.("Rows written ahead not put back; the repair sweep will.", {

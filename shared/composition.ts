@@ -13,7 +13,7 @@ import { GetProcess } from "./domain/getProcess.js";
 import { ListAccess } from "./domain/listAccess.js";
 import { ListAudit } from "./domain/listAudit.js";
 import { ListProcesses } from "./domain/listProcesses.js";
-import { ListRepairer } from "./domain/listRepair.js";
+import { type DeleteBudget, ListRepairer } from "./domain/listRepair.js";
 import { RevokeAccess } from "./domain/revokeAccess.js";
 import { RoleChanges } from "./domain/roleChanges.js";
 import { ShareProcess } from "./domain/shareProcess.js";
@@ -91,6 +91,8 @@ export interface ServiceOptions {
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
   /** The queue invitations are handed over to (tests: a queue of their own, or a broken one). */
   readonly invitationQueue?: QueueClient;
+  /** How much of a process one delete request or sweep removes (tests make it small). */
+  readonly deleteBudget?: DeleteBudget;
   /** The mail sender's waits (tests shorten them). */
   readonly mailTuning?: MailSenderTuning;
 }
@@ -147,7 +149,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     ...(options.warn !== undefined && { warn: options.warn }),
   };
   const processes = new ProcessAccess(ports);
-  const repair = new ListRepairer(ports);
+  const repair = new ListRepairer(ports, options.deleteBudget);
   const roleChanges = new RoleChanges(ports, processes, repair);
   const useCases: UseCases = {
     createProcess: new CreateProcess(ports, repair),

@@ -8,10 +8,17 @@ import {
   type SharingPorts,
 } from "./sharingCore.js";
 
-/** Rows of a partition a delete removes per step (one query and one transaction). */
-const purgeRowsPerStep = 100;
-/** Steps one request or one sweep spends on a delete; what is left waits for the next sweep. */
-const purgeStepsPerRun = 20;
+/**
+ * How much of a partition one request or one sweep deletes: steps of one query and one
+ * transaction of up to 100 rows; what is left waits for the next sweep (or a retry), so a large
+ * process never holds a request past the function's time limit.
+ */
+export interface DeleteBudget {
+  readonly rowsPerStep: number;
+  readonly stepsPerRun: number;
+}
+
+export const defaultDeleteBudget: DeleteBudget = { rowsPerStep: 100, stepsPerRun: 20 };
 /** Records one sweep repairs. */
 const recordsPerSweep = 200;
 
@@ -23,7 +30,10 @@ const recordsPerSweep = 200;
  * older than the grace period (60 s): every list converges within about two minutes of a crash.
  */
 export class ListRepairer {
-  constructor(private readonly ports: SharingPorts) {}
+  constructor(
+    private readonly ports: SharingPorts,
+    private readonly budget: DeleteBudget = defaultDeleteBudget,
+  ) {}
 
   /**
    * Rewrites or removes each user's row to agree with the process; true when nothing is left to
@@ -87,8 +97,8 @@ export class ListRepairer {
       this.ports.lists.remove(userId, process.id),
     );
     await this.ports.index.remove(process.kind, process.id);
-    for (let step = 0; step < purgeStepsPerRun; step++) {
-      if (await this.ports.processes.purgeStep(process.id, purgeRowsPerStep)) {
+    for (let step = 0; step < this.budget.stepsPerRun; step++) {
+      if (await this.ports.processes.purgeStep(process.id, this.budget.rowsPerStep)) {
         await this.ports.processes.removeTombstone(process.id);
         return true;
       }

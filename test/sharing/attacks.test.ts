@@ -362,6 +362,59 @@ describe("finding 8: a resumable delete", () => {
   });
 });
 
+describe("finding 8: a delete's steps are bounded", () => {
+  test("a process too large for one request's budget is gone at once, and the sweep finishes its rows", async () => {
+    const small = await startTestApp({
+      services: {
+        clock,
+        directory: new DevDirectory({ ...bundled, users: [...bundled.users, ...extra] }),
+        deleteBudget: { rowsPerStep: 10, stepsPerRun: 2 },
+      },
+    });
+    try {
+      const id = await createProcessAs(small, "alice", "processMining");
+      const shared = await small.call(shareProcess, {
+        method: "POST",
+        as: "alice",
+        ...processPath(id, "/access"),
+        body: {
+          role: "viewer",
+          recipients: [users.bob, ...extra].map((user) => ({ id: user.id })),
+          sendInvitation: false,
+        },
+      });
+      expect(shared.status).toBe(200);
+      const partition = async () => {
+        const rows: unknown[] = [];
+        for await (const row of small.services.store.tables.processes.listEntities({
+          queryOptions: { filter: `PartitionKey eq '${id}'` },
+        })) {
+          rows.push(row);
+        }
+        return rows.length;
+      };
+      const before = await partition();
+      expect(
+        (await small.call(deleteProcess, { method: "DELETE", as: "alice", ...processPath(id) })).status,
+      ).toBe(204);
+      // One request removed at most its budget; the process is gone for everyone all the same.
+      const left = await partition();
+      expect(left).toBeGreaterThan(0);
+      expect(before - left).toBeLessThanOrEqual(20);
+      expect((await small.call(getProcess, { as: "alice", ...processPath(id) })).status).toBe(404);
+      expect(await listedEntry(small, "bob", id)).toBeUndefined();
+      // Each sweep goes on from there until nothing is left.
+      clock.advance(pastRepairWindow);
+      for (let sweep = 0; sweep < 10 && (await partition()) > 0; sweep++) {
+        await small.services.useCases.repairLists.sweep();
+      }
+      expect(await partition()).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe("finding 9: lists converge", () => {
   test("a stray row of an administrator is healed when the administrator opens the process", async () => {
     const id = await createProcessAs(app, "alice", "processMining");

@@ -63,7 +63,7 @@ export const deleteProcess = authenticated(async ({ request, caller, services })
   return noContent();
 });
 
-/** Every minute: list rows that writes left ahead of a commit that never came are put right. */
+/** Every 30 seconds: list rows that writes left ahead of a commit that never came are put right. */
 export async function repairLists(_timer: Timer, context: InvocationContext): Promise<void> {
   const services = getServices();
   await services.ready();
@@ -101,4 +101,4 @@ app.http("deleteProcess", {
   authLevel: "anonymous",
   handler: deleteProcess,
 });
-app.timer("repairLists", { schedule: "30 * * * * *", handler: repairLists });
+app.timer("repairLists", { schedule: "*/30 * * * * *", handler: repairLists });

@@ -41,12 +41,11 @@ export class ProcessAccess {
       if (role === null && action === "read") await this.healRow(caller.id, process);
       return { process, role, rights, actions };
     }
-    if (state === "revoked") {
-      await this.healRow(caller.id, process);
-      throw new ForbiddenError("access_revoked", "Your access to this process was revoked.");
-    }
-    if (actions.length > 0) throw new ForbiddenError("forbidden", refusalFor(action));
+    // Refused: the caller's own row must still agree (a right from the environment refuses too).
     await this.healRow(caller.id, process);
+    if (state === "revoked")
+      throw new ForbiddenError("access_revoked", "Your access to this process was revoked.");
+    if (actions.length > 0) throw new ForbiddenError("forbidden", refusalFor(action));
     throw new NotFoundError();
   }
 

@@ -26,8 +26,8 @@ const recordsPerSweep = 200;
  * Brings users' list rows back in line with the process row. Used by a write that failed (to
  * remove what it wrote ahead), by the repair sweep (for what a crash left), and by a delete.
  *
- * The sweep runs every minute (`repairLists`, NCRONTAB `30 * * * * *`) and takes the records
- * older than the grace period (60 s): every list converges within about two minutes of a crash.
+ * The sweep runs every 30 seconds (`repairLists` in functions/processes.ts) and takes the
+ * records older than the grace period (60 s): every list converges within 90 seconds of a crash.
  */
 export class ListRepairer {
   constructor(

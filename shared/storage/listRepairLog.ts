@@ -37,17 +37,20 @@ export class ListRepairStore implements ListRepairLog {
   async due(before: Date, max: number): Promise<ListRepair[]> {
     const page = await this.tables.listRepairs
       .listEntities<{ processId: string; userIds: string; at: string }>({
-        queryOptions: { filter: odata`PartitionKey lt ${bucket(before)}` },
+        // The minute of `before` too: its older records are due, its younger ones are skipped below.
+        queryOptions: { filter: odata`PartitionKey le ${bucket(before)}` },
       })
       .byPage({ maxPageSize: max })
       .next();
     if (page.done === true) return [];
-    return page.value.map((entity) => ({
-      processId: entity.processId,
-      userIds: entity.userIds === "*" ? "members" : entity.userIds.split(",").filter((id) => id !== ""),
-      at: entity.at,
-      key: { partition: entity.partitionKey ?? "", row: entity.rowKey ?? "" },
-    }));
+    return page.value
+      .filter((entity) => Date.parse(entity.at) < before.getTime())
+      .map((entity) => ({
+        processId: entity.processId,
+        userIds: entity.userIds === "*" ? "members" : entity.userIds.split(",").filter((id) => id !== ""),
+        at: entity.at,
+        key: { partition: entity.partitionKey ?? "", row: entity.rowKey ?? "" },
+      }));
   }
 
   async settle(repair: ListRepair): Promise<void> {

@@ -53,7 +53,7 @@ test("every function reaches the host with its name, trigger type, route and met
       "getOpenApiDefinition: httpTrigger anonymous GET openapi.json",
       "sendInvitation: queueTrigger invitations via Storage",
       "sweepInvitations: timerTrigger 0 * * * * *",
-      "repairLists: timerTrigger 30 * * * * *",
+      "repairLists: timerTrigger */30 * * * * *",
     ].sort(),
   );
 });

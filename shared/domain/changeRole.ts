@@ -2,7 +2,8 @@ import { BadRequestError, NotFoundError } from "../errors.js";
 import type { ProcessAccess } from "./authorization.js";
 import type { Caller, GrantableRole, Role, StoredProcess } from "./model.js";
 import { isRoleOfKind } from "./permissions.js";
-import { plan, type RoleChanges } from "./roleChanges.js";
+import type { RoleChanges } from "./roleChanges.js";
+import { plan } from "./rolePlan.js";
 import { roleNotAllowed, type ShareResult } from "./shareProcess.js";
 
 /** Changes the role of a current holder, through the one role write path. */

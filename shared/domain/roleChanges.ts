@@ -1,19 +1,16 @@
-import { ConcurrencyError, ConflictError } from "../errors.js";
+import { ConcurrencyError } from "../errors.js";
 import type { Authorized, ProcessAccess } from "./authorization.js";
 import { newId } from "./ids.js";
 import type { ListRepairer } from "./listRepair.js";
 import type {
   Action,
-  AuditOperation,
   Caller,
   InvitationRecord,
-  MemberState,
   ProcessListEntry,
-  Role,
   RoleWrite,
   StoredProcess,
 } from "./model.js";
-import { maxMemberEntries, maxMembers } from "./model.js";
+import { membersAfter, type PlannedChange } from "./rolePlan.js";
 import {
   auditEntry,
   backoff,
@@ -23,18 +20,6 @@ import {
   maxAttempts,
   type SharingPorts,
 } from "./sharingCore.js";
-
-export type ShareStatus = "granted" | "updated" | "unchanged" | "failed";
-
-/** A planned change for one recipient, decided from the members map that was read. */
-export interface PlannedChange {
-  readonly index: number;
-  readonly principalId: string;
-  readonly from: MemberState | undefined;
-  readonly to: Role | null;
-  readonly status: ShareStatus;
-  readonly operation: AuditOperation;
-}
 
 export interface RoleChangeRequest {
   readonly caller: Caller;
@@ -192,41 +177,4 @@ export class RoleChanges {
       }),
     );
   }
-}
-
-/** The members map after the changes; only current holders count toward the limit. */
-function membersAfter(
-  process: StoredProcess,
-  changes: readonly PlannedChange[],
-): Record<string, MemberState> {
-  const members: Record<string, MemberState> = { ...process.members };
-  for (const change of changes) members[change.principalId] = change.to ?? "revoked";
-  const states = Object.values(members);
-  const holders = states.filter((state) => state !== "revoked").length;
-  const growing = changes.some(
-    (change) => change.to !== null && (change.from === undefined || change.from === "revoked"),
-  );
-  if (growing && (holders > maxMembers || states.length > maxMemberEntries)) {
-    throw new ConflictError("too_many_members", `A process can have at most ${maxMembers} people.`);
-  }
-  return members;
-}
-
-/** The change of one recipient to `to`, from the state read. */
-export function plan(
-  index: number,
-  principalId: string,
-  from: MemberState | undefined,
-  to: Role,
-): PlannedChange {
-  if (from === to) return { index, principalId, from, to, status: "unchanged", operation: "granted" };
-  const isNew = from === undefined || from === "revoked";
-  return {
-    index,
-    principalId,
-    from,
-    to,
-    status: isNew ? "granted" : "updated",
-    operation: isNew ? "granted" : "changed",
-  };
 }

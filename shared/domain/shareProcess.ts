@@ -3,7 +3,8 @@ import type { Recipient, ResolvedRecipient } from "../ports.js";
 import type { ProcessAccess } from "./authorization.js";
 import type { Caller, GrantableRole, ProcessKind, Role, StoredProcess } from "./model.js";
 import { isRoleOfKind } from "./permissions.js";
-import { plan, type RoleChanges, type ShareStatus } from "./roleChanges.js";
+import type { RoleChanges } from "./roleChanges.js";
+import { plan, type ShareStatus } from "./rolePlan.js";
 import type { SharingPorts } from "./sharingCore.js";
 
 export interface ShareRequest {

@@ -14,7 +14,7 @@ param emailDataLocation string
 
 // The names the code uses (shared/storage/tables.ts, shared/storage/invitationQueue.ts);
 // test/infra/settings.test.ts holds these lists to the code.
-var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'ListRepairs']
+var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'InvitationQuotas', 'ListRepairs']
 var queueNames = ['invitations', 'invitations-poison']
 
 var functionAppName = 'func-${resourceToken}'
@@ -223,6 +223,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       EMAIL_ENDPOINT: 'https://${communication.properties.hostName}/'
       EMAIL_SENDER_ADDRESS: emailSenderAddress
       INVITATION_RESEND_COOLDOWN_SECONDS: '300'
+      INVITATION_SHARER_HOURLY_QUOTA: '100'
 
       // Graph as the API's app registration, signed in by this identity through a federated credential.
       DIRECTORY_MODE: 'graph'

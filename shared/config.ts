@@ -61,6 +61,8 @@ export const settingsSchema = z
     EMAIL_ENDPOINT: url.optional(),
     EMAIL_SENDER_ADDRESS: z.email(),
     INVITATION_RESEND_COOLDOWN_SECONDS: positiveInt(300),
+    /** Invitation emails one sharer may cause per sliding hour (shares, role changes, re-sends). */
+    INVITATION_SHARER_HOURLY_QUOTA: z.coerce.number().int().min(1).max(500).default(100),
 
     DIRECTORY_MODE: z.enum(["dev", "graph"]).default("graph"),
     DEV_DIRECTORY_FILE: optionalText,
@@ -129,7 +131,10 @@ export interface EmailConfig {
   readonly connectionString?: string;
   readonly endpoint?: string;
   readonly senderAddress: string;
+  /** Least time between two invitation emails to one person about one process, on every path. */
   readonly resendCooldownSeconds: number;
+  /** Invitation emails one sharer may cause per sliding hour. */
+  readonly sharerHourlyQuota: number;
 }
 
 export interface DirectoryConfig {
@@ -213,6 +218,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       endpoint: s.EMAIL_ENDPOINT,
       senderAddress: s.EMAIL_SENDER_ADDRESS,
       resendCooldownSeconds: s.INVITATION_RESEND_COOLDOWN_SECONDS,
+      sharerHourlyQuota: s.INVITATION_SHARER_HOURLY_QUOTA,
     },
     directory: {
       mode: s.DIRECTORY_MODE,

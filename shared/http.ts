@@ -14,6 +14,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "./errors.js";
+import { calledUrl } from "./openapi/deployment.js";
 import type { Clock } from "./ports.js";
 
 /**
@@ -234,8 +235,10 @@ export function pageBody<T>(
   return { value: page.items, nextLink: nextLink(call.request, top, token) };
 }
 
-/** The next page's link, relative to the API so that it holds behind any proxy. */
+/** The next page's absolute URL, on the host that was called (Power Automate follows only absolute links). */
 export function nextLink(request: HttpRequest, top: number, continuationToken: string): string {
-  const path = new URL(request.url).pathname;
-  return `${path}?${new URLSearchParams({ top: String(top), continuationToken }).toString()}`;
+  const url = calledUrl(request);
+  url.search = new URLSearchParams({ top: String(top), continuationToken }).toString();
+  url.hash = "";
+  return url.href;
 }

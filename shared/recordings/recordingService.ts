@@ -1,5 +1,5 @@
 import type { Authorized, ProcessAccess as ProcessService } from "../domain/authorization.js";
-import { isGuid, newId } from "../domain/ids.js";
+import { newId } from "../domain/ids.js";
 import type { Action, Caller, Page } from "../domain/model.js";
 import { mayChangeRecording, supportsRecordings } from "../domain/permissions.js";
 import {
@@ -42,11 +42,13 @@ export class RecordingService {
     top: number,
     continuationToken: string | undefined,
   ): Promise<Page<Recording>> {
-    const after = decodePosition(continuationToken);
+    const position = decodePosition(continuationToken);
     await this.authorize(caller, processId, "read");
-    const page = await this.store.list(processId, top, after);
+    const page = await this.store.list(processId, top, position);
     const items = page.items.map(publicRecording);
-    return page.after === undefined ? { items } : { items, continuationToken: encodePosition(page.after) };
+    return page.continuationToken === undefined
+      ? { items }
+      : { items, continuationToken: encodePosition(page.continuationToken) };
   }
 
   async get(caller: Caller, processId: string, recordingId: string): Promise<Recording> {
@@ -193,19 +195,20 @@ async function backoff(attempt: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
-// ---- the list's opaque continuation token: the id of the last recording of the previous page ----
+// ---- the list's opaque continuation token: the storage service's own, wrapped ----
 
-function encodePosition(after: string): string {
-  return Buffer.from(JSON.stringify({ after })).toString("base64url");
+function encodePosition(page: string): string {
+  return Buffer.from(JSON.stringify({ page })).toString("base64url");
 }
 
+/** The storage token inside; the store checks it has the SDK's envelope. */
 function decodePosition(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   try {
     const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
     if (typeof value === "object" && value !== null) {
-      const { after } = value as Record<string, unknown>;
-      if (typeof after === "string" && isGuid(after)) return after.toLowerCase();
+      const { page } = value as Record<string, unknown>;
+      if (typeof page === "string") return page;
     }
   } catch {
     // fall through: a token we did not make

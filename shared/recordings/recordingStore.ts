@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 
-import { conditional, processRowKey } from "../storage/processPartition.js";
+import { compareKeys, conditional, pageSettings, processRowKey } from "../storage/processPartition.js";
 import { isNotFound, safeKey } from "../storage/tables.js";
 import type { Recording } from "./recording.js";
 
@@ -39,8 +39,8 @@ export type NewRecording = Omit<Recording, "etag">;
 
 export interface RecordingPage {
   readonly items: readonly StoredRecording[];
-  /** The id of the last recording returned, when the service says more may follow. */
-  readonly after?: string;
+  /** The service's continuation token (opaque), when it says more may follow. */
+  readonly continuationToken?: string;
 }
 
 function versionTag(version: number): string {
@@ -111,21 +111,24 @@ export class RecordingStore {
     }
   }
 
-  /** One page in id order: one query over the process's `recording|` range, after `after`. */
-  async list(processId: string, top: number, after?: string): Promise<RecordingPage> {
+  /**
+   * One page, in id order within the page: one query over the process's `recording|` range. The
+   * next page starts where the service's own continuation token says (opaque: Cosmos DB for Table
+   * neither sorts nor shapes its tokens like keys, so a page is never resumed "after the last id").
+   */
+  async list(processId: string, top: number, continuationToken?: string): Promise<RecordingPage> {
     const partitionKey = safeKey(processId);
-    const from = after === undefined ? recordingPrefix : recordingPrefix + safeKey(after);
-    const filter = odata`PartitionKey eq ${partitionKey} and RowKey gt ${from} and RowKey lt ${recordingRangeEnd}`;
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey gt ${recordingPrefix} and RowKey lt ${recordingRangeEnd}`;
     const page = await this.table
       .listEntities<RecordingEntity>({ queryOptions: { filter } })
-      .byPage({ maxPageSize: top })
+      .byPage(pageSettings(top, continuationToken))
       .next();
     if (page.done === true) return { items: [] };
-    const items = page.value.map((entity) => toRecording(processId, entity));
-    const last = items.at(-1);
-    return page.value.continuationToken !== undefined && last !== undefined
-      ? { items, after: last.id }
-      : { items };
+    const items = [...page.value]
+      .sort((a, b) => compareKeys(a.rowKey, b.rowKey))
+      .map((entity) => toRecording(processId, entity));
+    const next = page.value.continuationToken;
+    return next === undefined ? { items } : { items, continuationToken: next };
   }
 
   /**

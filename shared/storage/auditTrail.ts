@@ -2,7 +2,7 @@ import { odata } from "@azure/data-tables";
 
 import type { AuditEntry, Page } from "../domain/model.js";
 import type { AuditTrail } from "../ports.js";
-import { auditPrefix, pageSettings, partitionOf, rangeEnd } from "./processPartition.js";
+import { auditPrefix, compareKeys, pageSettings, partitionOf, rangeEnd } from "./processPartition.js";
 import type { Tables } from "./tables.js";
 
 /** The audit rows of a process, in time order. */
@@ -16,7 +16,9 @@ export class AuditTrailStore implements AuditTrail {
       .byPage(pageSettings(top, position))
       .next();
     if (page.done === true) return { items: [] };
-    const items = page.value.map((entity) => ({
+    // Oldest first within the page whatever order storage answers in (Cosmos DB for Table does not sort).
+    const entities = [...page.value].sort((a, b) => compareKeys(a.rowKey, b.rowKey));
+    const items = entities.map((entity) => ({
       id: (entity.rowKey ?? "").split("|").at(-1) ?? "",
       processId,
       at: entity.at,

@@ -10,7 +10,7 @@ import type {
   StoredProcess,
 } from "../domain/model.js";
 import { ConcurrencyError, ValidationError } from "../errors.js";
-import { isSafeKey, safeKey, statusOf } from "./tables.js";
+import { safeKey, statusOf } from "./tables.js";
 
 /**
  * The one module that owns the process partition of the `Processes` table: its keys, its entity
@@ -182,11 +182,20 @@ export function pageSettings(
     nextPartitionKey?: unknown;
     nextRowKey?: unknown;
   };
-  const marker = (value: unknown) => typeof value === "string" && isSafeKey(value);
+  // The markers are the service's and opaque: Cosmos DB for Table's do not look like keys (they
+  // hold `#`, quotes, braces), so they are only checked to be printable header text.
+  const marker = (value: unknown) => typeof value === "string" && /^[\x20-\x7e]+$/.test(value);
   if (!marker(nextPartitionKey) || !(nextRowKey === undefined || marker(nextRowKey))) {
     throw new ValidationError([
       { field: "continuationToken", message: "not a continuation token this service issued" },
     ]);
   }
   return { maxPageSize: top, continuationToken: position };
+}
+
+/** Ordinal order of row keys, as Table Storage sorts them (Cosmos DB for Table does not sort). */
+export function compareKeys(a: string | undefined, b: string | undefined): number {
+  const left = a ?? "";
+  const right = b ?? "";
+  return left < right ? -1 : left > right ? 1 : 0;
 }

@@ -17,6 +17,8 @@ export const tableNames = {
   pendingInvitations: "PendingInvitations",
   /** One partition per minute: list rows written ahead of a commit, for the list repair sweep. */
   listRepairs: "ListRepairs",
+  /** One row per sharer: the invitation emails they caused in the last hour (their hourly quota). */
+  invitationQuotas: "InvitationQuotas",
 } as const;
 
 export type TableName = keyof typeof tableNames;
@@ -54,6 +56,7 @@ export function createTables(config: StorageConfig, options: TableOptions = {}):
     processIndex: make(tableNames.processIndex),
     pendingInvitations: make(tableNames.pendingInvitations),
     listRepairs: make(tableNames.listRepairs),
+    invitationQuotas: make(tableNames.invitationQuotas),
   };
 }
 

@@ -132,7 +132,7 @@ describe("paging", () => {
     expect(new Set(seen)).toEqual(added);
   });
 
-  test("a recording added between pages is listed at most once, and after the first page exactly when its id sorts after it", async () => {
+  test("a recording added between pages is listed at most once, and never after the first page when its id sorts before that page's last", async () => {
     const id = await teamProcess();
     const originals: string[] = [];
     for (let index = 0; index < 4; index++)
@@ -151,7 +151,10 @@ describe("paging", () => {
     const seen = [...firstIds, ...rest];
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual(expect.arrayContaining(originals));
-    expect(rest.includes(late)).toBe(late > firstIds.at(-1)!);
+    // The next page starts where the storage service's own token says: on Table Storage at the row
+    // that followed the page when it was read, so a recording sorting after the page may or may not
+    // be listed; one sorting before it never is (its range was done).
+    if (late < firstIds.at(-1)!) expect(rest).not.toContain(late);
   });
 
   test("a continuation token this service did not issue, top over 100 and unknown parameters are refused", async () => {

@@ -90,8 +90,8 @@ export async function measureRoundTrips(connectionString: string): Promise<Figur
       figure(
         `share with ${k} recipient${k === 1 ? "" : "s"}`,
         share.count,
-        k + 2,
-        `1 read + ${k} list write${k === 1 ? "" : "s"} + 1 transaction = ${k + 2}`,
+        k + 3,
+        `1 read + 1 repair record + ${k} list write${k === 1 ? "" : "s"} + 1 transaction = ${k + 3}`,
         share.kinds,
       );
     }

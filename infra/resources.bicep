@@ -14,7 +14,7 @@ param emailDataLocation string
 
 // The names the code uses (shared/storage/tables.ts, shared/storage/invitationQueue.ts);
 // test/infra/settings.test.ts holds these lists to the code.
-var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'InvitationQuotas']
+var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'InvitationQuotas', 'ListRepairs']
 var queueNames = ['invitations', 'invitations-poison']
 
 var functionAppName = 'func-${resourceToken}'

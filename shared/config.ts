@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 import { z } from "zod";
 
 /**
@@ -75,6 +77,11 @@ export const settingsSchema = z
 
     RECORDINGS_MAX_PER_PROCESS: positiveInt(10_000),
     RECORDINGS_MAX_PER_USER: positiveInt(1_000),
+    /** The key that seals continuation tokens: 32 bytes, base64. Required in Azure; generated locally. */
+    PAGING_TOKEN_KEY: z
+      .string()
+      .refine((value) => Buffer.from(value, "base64").length === 32, "32 bytes, base64 encoded")
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (
@@ -166,6 +173,8 @@ export interface Config {
   readonly directory: DirectoryConfig;
   readonly guestSearch: GuestSearch;
   readonly recordings: RecordingsConfig;
+  /** The continuation tokens' sealing key (base64 of 32 bytes). */
+  readonly pagingTokenKey: string;
 }
 
 export class ConfigError extends Error {
@@ -187,6 +196,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   }
   const s = parsed.data;
+  // In Azure (the platform sets WEBSITE_INSTANCE_ID) tokens must outlive an instance: the key is a setting.
+  if (s.PAGING_TOKEN_KEY === undefined && given.WEBSITE_INSTANCE_ID !== undefined) {
+    throw new ConfigError(["PAGING_TOKEN_KEY: required in Azure (32 random bytes, base64)"]);
+  }
   const authority = s.AUTH_AUTHORITY_HOST.replace(/\/+$/, "");
   const config: Config = {
     storage: {
@@ -237,6 +250,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     guestSearch: s.USERS_GUEST_SEARCH,
     recordings: { maxPerProcess: s.RECORDINGS_MAX_PER_PROCESS, maxPerUser: s.RECORDINGS_MAX_PER_USER },
+    pagingTokenKey: s.PAGING_TOKEN_KEY ?? randomBytes(32).toString("base64"),
   };
   return deepFreeze(config);
 }

@@ -1,9 +1,9 @@
 import type { TableClient, TransactionAction } from "@azure/data-tables";
 
 import type { InvitationState, InvitationStatus, Role } from "../domain/model.js";
-import type { InvitationRecord } from "../domain/processRepository.js";
+import type { InvitationRecord } from "../domain/model.js";
 import { ConcurrencyError } from "../errors.js";
-import { invitationPrefix, type RoleEntity, rolePrefix } from "../storage/processStore.js";
+import { invitationPrefix, type RoleEntity, rolePrefix } from "../storage/processPartition.js";
 import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
 
 /**

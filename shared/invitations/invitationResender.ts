@@ -1,6 +1,6 @@
+import type { ProcessAccess as ProcessService } from "../domain/authorization.js";
 import { newId } from "../domain/ids.js";
 import type { Caller, InvitationStatus } from "../domain/model.js";
-import type { ProcessService } from "../domain/processService.js";
 import {
   BadRequestError,
   ConcurrencyError,

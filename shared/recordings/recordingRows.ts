@@ -1,6 +1,6 @@
 import type { TableEntityResult, TransactionAction } from "@azure/data-tables";
 
-import { rolePrefix } from "../storage/processStore.js";
+import { rolePrefix } from "../storage/processPartition.js";
 import { safeKey } from "../storage/tables.js";
 import type { Recording } from "./recording.js";
 

@@ -1,7 +1,7 @@
+import type { Authorized, ProcessAccess as ProcessService } from "../domain/authorization.js";
 import { newId } from "../domain/ids.js";
 import type { Action, Caller, Page } from "../domain/model.js";
 import { mayChangeRecording, supportsRecordings } from "../domain/permissions.js";
-import type { Authorized, ProcessService } from "../domain/processService.js";
 import {
   ConcurrencyError,
   ConflictError,

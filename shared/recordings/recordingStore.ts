@@ -1,7 +1,13 @@
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 
-import { compareKeys, pageSettings, processRowKey, rolePrefix } from "../storage/processStore.js";
-import { conditional, isNotFound, safeKey, statusOf } from "../storage/tables.js";
+import {
+  compareKeys,
+  conditional,
+  pageSettings,
+  processRowKey,
+  rolePrefix,
+} from "../storage/processPartition.js";
+import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
 import {
   type Counter,
   counterWrite,

@@ -54,6 +54,7 @@ test("every function reaches the host with its name, trigger type, route and met
       "notFound: httpTrigger anonymous GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS {*path}",
       "sendInvitation: queueTrigger invitations via Storage",
       "sweepInvitations: timerTrigger 0 * * * * *",
+      "repairLists: timerTrigger */30 * * * * *",
     ].sort(),
   );
 });

@@ -127,11 +127,16 @@ export class RecordingStore {
     return { ...recording, version: 1, etag: versionTag(1), rowEtag };
   }
 
-  /** Whether the process row still exists (an add checks this after its commit). */
+  /**
+   * Whether the process still exists (an add checks this after its commit): its row is there and
+   * is not the tombstone a delete leaves on it while it sweeps the partition.
+   */
   async processExists(processId: string): Promise<boolean> {
     try {
-      await this.table.getEntity(safeKey(processId), processRowKey, { queryOptions: { select: ["RowKey"] } });
-      return true;
+      const row = await this.table.getEntity<{ deleting?: boolean }>(safeKey(processId), processRowKey, {
+        queryOptions: { select: ["RowKey", "deleting"] },
+      });
+      return row.deleting !== true;
     } catch (error) {
       if (isNotFound(error)) return false;
       throw error;

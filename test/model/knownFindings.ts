@@ -16,7 +16,17 @@ export const KNOWN_FINDINGS: Readonly<Record<KnownFinding, boolean>> = {
   shareRacingDelete: true,
   /** Finding 12: a recording deleted meanwhile answers 412 instead of 404. */
   recordingDeleteRace: true,
+  /** Findings 9 and 10: a share, change, revoke or leave that fails half-way leaves list rows that disagree with the process, and the repair paths do not heal them. */
+  failedWritesLeaveRows: true,
+  /** Finding 8: a delete that fails half-way leaves the partition (and list rows) behind and cannot be retried. */
+  deleteNotResumable: true,
 };
 
 export type KnownFinding =
-  "sealedTokens" | "duplicateRecipients" | "renameRacingDelete" | "shareRacingDelete" | "recordingDeleteRace";
+  | "sealedTokens"
+  | "duplicateRecipients"
+  | "renameRacingDelete"
+  | "shareRacingDelete"
+  | "recordingDeleteRace"
+  | "failedWritesLeaveRows"
+  | "deleteNotResumable";

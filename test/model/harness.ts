@@ -246,11 +246,6 @@ export class Harness {
         return (await this.pacing.run(paced, () => this.perform(state, command))).value;
       }),
     );
-    console.log(
-      commands
-        .map((c, i) => `${c.t}:${raws[i]?.status}:${JSON.stringify(c)}:${JSON.stringify(raws[i]?.body)}`)
-        .join(" "),
-    );
     const answers = commands.map((command, index) => {
       const raw = raws[index];
       return raw === undefined ? undefined : answerOf(command, raw);

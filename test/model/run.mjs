@@ -42,7 +42,7 @@ const result = spawnSync(
   {
     cwd: appRoot,
     stdio: "inherit",
-    env: { ...process.env, MODEL_RUNS: String(runs), MODEL_SEED: String(seed) },
+    env: { ...process.env, MODEL_RUNS: String(runs), MODEL_SEED: String(seed), MODEL_MAX_STEPS: "12" },
   },
 );
 console.log(`model test: seed ${seed}, ${runs} runs: ${result.status === 0 ? "passed" : "FAILED"}`);

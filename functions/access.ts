@@ -18,15 +18,17 @@ export const listAccess = authenticated(async ({ request, caller, services }) =>
   return json(200, { value: await services.processes.listAccess(caller, id) });
 });
 
-/** 200 when every recipient succeeded, 207 when some failed, 400 when all failed. */
+/**
+ * 200 when every recipient succeeded, 207 when some failed, 400 when all failed. The counts are in
+ * the body because Power Automate takes a 207 for success: a flow branches on `failed`.
+ */
 export const shareProcess = authenticated(async ({ request, caller, services }) => {
   const { id } = parseParams(request, processParamsSchema);
   const share = await readJsonBody(request, shareSchema);
   const results = await services.processes.share(caller, id, share);
-  const failed = results.filter((result) => result.status === "failed");
-  if (failed.length === 0) return json(200, { value: results });
-  if (failed.length < results.length) return json(207, { value: results });
-  throw new ShareFailedError(results);
+  const failed = results.filter((result) => result.status === "failed").length;
+  if (failed === results.length) throw new ShareFailedError(results);
+  return json(failed === 0 ? 200 : 207, { value: results, succeeded: results.length - failed, failed });
 });
 
 export const changeRole = authenticated(async ({ request, caller, services }) => {

@@ -8,6 +8,7 @@ import {
 } from "../shared/api.js";
 import type { ProcessView } from "../shared/domain/processService.js";
 import { authenticated, json, noContent, parseParams, parseQuery, readJsonBody } from "../shared/http.js";
+import { calledUrl } from "../shared/openapi/deployment.js";
 
 const { app } = azureFunctions;
 
@@ -56,10 +57,12 @@ export const deleteProcess = authenticated(async ({ request, caller, services })
   return noContent();
 });
 
-/** The next page's link, relative to the API so that it holds behind any proxy. */
+/** The next page's absolute URL, on the host that was called (Power Automate follows only absolute links). */
 export function nextLink(request: HttpRequest, top: number, continuationToken: string): string {
-  const path = new URL(request.url).pathname;
-  return `${path}?${new URLSearchParams({ top: String(top), continuationToken }).toString()}`;
+  const url = calledUrl(request);
+  url.search = new URLSearchParams({ top: String(top), continuationToken }).toString();
+  url.hash = "";
+  return url.href;
 }
 
 app.http("createProcess", {

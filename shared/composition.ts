@@ -12,6 +12,7 @@ import { InvitationSender } from "./invitations/invitationSender.js";
 import { InvitationSweeper } from "./invitations/invitationSweeper.js";
 import { PendingInvitationIndex } from "./invitations/pendingInvitations.js";
 import { type QueueRetrySettings, readQueueRetrySettings } from "./invitations/queueSettings.js";
+import { SharerQuota } from "./invitations/sharerQuota.js";
 import { type Clock, type Directory, type InvitationQueue, systemClock } from "./ports.js";
 import { RecordingService } from "./recordings/recordingService.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
@@ -101,7 +102,12 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     directory,
     invitations,
     processes,
-    recordings: new RecordingService({ processes, store: new RecordingStore(tables.processes), clock }),
+    recordings: new RecordingService({
+      processes,
+      store: new RecordingStore(tables.processes),
+      clock,
+      limits: { perProcess: config.recordings.maxPerProcess, perUser: config.recordings.maxPerUser },
+    }),
     mail,
     queueSettings: readQueueRetrySettings(),
     invitationSender: new InvitationSender({
@@ -112,6 +118,8 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
       mail,
       clock,
       appBaseUrl: config.appBaseUrl,
+      cooldownSeconds: config.email.resendCooldownSeconds,
+      quota: new SharerQuota(tables.invitationQuotas, config.email.sharerHourlyQuota),
       ...(options.mailTuning?.pollIntervalMs !== undefined && {
         runningPollMs: options.mailTuning.pollIntervalMs,
       }),

@@ -59,6 +59,8 @@ export const settingsSchema = z
     EMAIL_ENDPOINT: url.optional(),
     EMAIL_SENDER_ADDRESS: z.email(),
     INVITATION_RESEND_COOLDOWN_SECONDS: positiveInt(300),
+    /** Invitation emails one sharer may cause per sliding hour (shares, role changes, re-sends). */
+    INVITATION_SHARER_HOURLY_QUOTA: z.coerce.number().int().min(1).max(500).default(100),
 
     DIRECTORY_MODE: z.enum(["dev", "graph"]).default("graph"),
     DEV_DIRECTORY_FILE: optionalText,
@@ -68,6 +70,11 @@ export const settingsSchema = z
     GRAPH_CERTIFICATE_PATH: optionalText,
     GRAPH_MANAGED_IDENTITY_CLIENT_ID: guid.optional(),
     GRAPH_API_SERVICE_PRINCIPAL_ID: guid.optional(),
+    /** What a guest may ask the people picker: an exact address (Entra's default for guests), nothing, or any prefix as members. */
+    USERS_GUEST_SEARCH: z.enum(["exactAddress", "none", "prefix"]).default("exactAddress"),
+
+    RECORDINGS_MAX_PER_PROCESS: positiveInt(10_000),
+    RECORDINGS_MAX_PER_USER: positiveInt(1_000),
   })
   .superRefine((s, ctx) => {
     if (
@@ -122,7 +129,10 @@ export interface EmailConfig {
   readonly connectionString?: string;
   readonly endpoint?: string;
   readonly senderAddress: string;
+  /** Least time between two invitation emails to one person about one process, on every path. */
   readonly resendCooldownSeconds: number;
+  /** Invitation emails one sharer may cause per sliding hour. */
+  readonly sharerHourlyQuota: number;
 }
 
 export interface DirectoryConfig {
@@ -138,6 +148,15 @@ export interface DirectoryConfig {
   readonly apiServicePrincipalId?: string;
 }
 
+/** What a guest may ask the people picker: an exact address only, nothing, or any prefix as members may. */
+export type GuestSearch = "exactAddress" | "none" | "prefix";
+
+export interface RecordingsConfig {
+  readonly maxPerProcess: number;
+  /** Per user within one process. */
+  readonly maxPerUser: number;
+}
+
 export interface Config {
   readonly storage: StorageConfig;
   readonly auth: AuthConfig;
@@ -145,6 +164,8 @@ export interface Config {
   readonly corsAllowedOrigins: readonly string[];
   readonly email: EmailConfig;
   readonly directory: DirectoryConfig;
+  readonly guestSearch: GuestSearch;
+  readonly recordings: RecordingsConfig;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +221,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       endpoint: s.EMAIL_ENDPOINT,
       senderAddress: s.EMAIL_SENDER_ADDRESS,
       resendCooldownSeconds: s.INVITATION_RESEND_COOLDOWN_SECONDS,
+      sharerHourlyQuota: s.INVITATION_SHARER_HOURLY_QUOTA,
     },
     directory: {
       mode: s.DIRECTORY_MODE,
@@ -213,6 +235,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       managedIdentityClientId: s.GRAPH_MANAGED_IDENTITY_CLIENT_ID,
       apiServicePrincipalId: s.GRAPH_API_SERVICE_PRINCIPAL_ID,
     },
+    guestSearch: s.USERS_GUEST_SEARCH,
+    recordings: { maxPerProcess: s.RECORDINGS_MAX_PER_PROCESS, maxPerUser: s.RECORDINGS_MAX_PER_USER },
   };
   return deepFreeze(config);
 }

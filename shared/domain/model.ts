@@ -33,6 +33,8 @@ export interface Caller {
   readonly name: string;
   readonly username: string;
   readonly appRoles: readonly string[];
+  /** From the token's optional `acct` claim (1 guest, 0 member); absent when the token does not say. */
+  readonly guest?: boolean;
 }
 
 /** Environment-level rights, derived from the caller's app roles. */

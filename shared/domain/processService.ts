@@ -355,10 +355,17 @@ export class ProcessService {
         ? []
         : [{ index, principalId: result.principalId }],
     );
+    // Two recipients may be one person (by id and by email): one change for them, told to both.
+    const firstOf = new Map<string, number>();
+    const repeats = targets.filter(({ index, principalId }) => {
+      if (!firstOf.has(principalId)) firstOf.set(principalId, index);
+      return firstOf.get(principalId) !== index;
+    });
+    const changes = targets.filter((target) => !repeats.includes(target));
     // An entity-group transaction holds at most 100 operations (1 + 3 per change): a large share
     // commits in groups, each one whole, read afresh after the one before.
-    for (let start = 0; start < targets.length; start += maxChangesPerCommit) {
-      const group = targets.slice(start, start + maxChangesPerCommit);
+    for (let start = 0; start < changes.length; start += maxChangesPerCommit) {
+      const group = changes.slice(start, start + maxChangesPerCommit);
       const planned = await this.applyRoleChanges(
         caller,
         start === 0 ? process : undefined,
@@ -373,6 +380,11 @@ export class ProcessService {
         const result = results[change.index];
         if (result !== undefined) results[change.index] = { ...result, status: change.status };
       }
+    }
+    for (const { index, principalId } of repeats) {
+      const first = results[firstOf.get(principalId) ?? index];
+      const result = results[index];
+      if (first !== undefined && result !== undefined) results[index] = { ...result, status: first.status };
     }
     return results;
   }

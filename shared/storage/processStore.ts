@@ -17,7 +17,7 @@ import type {
   StoredProcess,
 } from "../domain/processRepository.js";
 import { ValidationError } from "../errors.js";
-import { conditional, isNotFound, isSafeKey, safeKey, type Tables } from "./tables.js";
+import { conditional, isNotFound, safeKey, type Tables } from "./tables.js";
 
 /**
  * Table Storage layout (every request touches the caller's own data only, never the table):
@@ -323,7 +323,9 @@ export class ProcessStore implements ProcessRepository {
       .byPage(pageSettings(top, continuationToken))
       .next();
     if (page.done === true) return { items: [] };
-    const items = page.value.map((entity) => ({
+    // Oldest first within the page whatever order storage answers in (Cosmos DB for Table does not sort).
+    const entities = [...page.value].sort((a, b) => compareKeys(a.rowKey, b.rowKey));
+    const items = entities.map((entity) => ({
       id: (entity.rowKey ?? "").split("|").at(-1) ?? "",
       processId,
       at: entity.at,
@@ -347,20 +349,31 @@ export class ProcessStore implements ProcessRepository {
     return await this.pageOfList(safeKey(userId), top, continuationToken);
   }
 
-  /** Some rows of a user's list by process id (one query). */
+  /**
+   * Some rows of a user's list by process id: queries of at most 15 comparisons each (Table
+   * Storage refuses more in one filter), the partition's and 14 row keys', run side by side.
+   */
   async getListEntries(
     userId: string,
     processIds: readonly string[],
   ): Promise<Map<string, ProcessListEntry>> {
     const found = new Map<string, ProcessListEntry>();
-    if (processIds.length === 0) return found;
-    const ids = processIds.map((id) => odata`RowKey eq ${safeKey(id)}`).join(" or ");
-    const filter = `${odata`PartitionKey eq ${safeKey(userId)}`} and (${ids})`;
-    for await (const entity of this.tables.userProcesses.listEntities<UserProcessEntity>({
-      queryOptions: { filter },
-    })) {
-      found.set(entity.rowKey ?? "", toListEntry(entity));
+    const rowKeysPerQuery = 14;
+    const chunks: string[][] = [];
+    for (let start = 0; start < processIds.length; start += rowKeysPerQuery) {
+      chunks.push(processIds.slice(start, start + rowKeysPerQuery).map(safeKey));
     }
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const ids = chunk.map((id) => odata`RowKey eq ${id}`).join(" or ");
+        const filter = `${odata`PartitionKey eq ${safeKey(userId)}`} and (${ids})`;
+        for await (const entity of this.tables.userProcesses.listEntities<UserProcessEntity>({
+          queryOptions: { filter },
+        })) {
+          found.set(entity.rowKey ?? "", toListEntry(entity));
+        }
+      }),
+    );
     return found;
   }
 
@@ -485,11 +498,13 @@ export class ProcessStore implements ProcessRepository {
 }
 
 /**
- * Paging settings. A continuation token comes back from a client: it must have the SDK's shape
- * (the service's own opaque next-partition and next-row markers), or the request is refused as
- * bad input rather than failing inside the SDK. The query's filter keeps it to its partition.
+ * Paging settings. A continuation token comes back from a client: it must have the SDK's envelope
+ * (base64 JSON of the service's next-partition and next-row markers), or the request is refused
+ * as bad input rather than failing inside the SDK. The markers themselves are the service's and
+ * opaque: Cosmos DB for Table's do not look like keys (they hold `#`, quotes, braces), so they are
+ * only checked to be printable header text. The query's filter keeps the token to its partition.
  */
-function pageSettings(
+export function pageSettings(
   top: number,
   continuationToken: string | undefined,
 ): { maxPageSize: number; continuationToken?: string } {
@@ -506,13 +521,20 @@ function pageSettings(
     nextPartitionKey?: unknown;
     nextRowKey?: unknown;
   };
-  const marker = (value: unknown) => typeof value === "string" && isSafeKey(value);
+  const marker = (value: unknown) => typeof value === "string" && /^[\x20-\x7e]+$/.test(value);
   if (!marker(nextPartitionKey) || !(nextRowKey === undefined || marker(nextRowKey))) {
     throw new ValidationError([
       { field: "continuationToken", message: "not a continuation token this service issued" },
     ]);
   }
   return { maxPageSize: top, continuationToken };
+}
+
+/** Ordinal order of row keys, as Table Storage sorts them. */
+export function compareKeys(a: string | undefined, b: string | undefined): number {
+  const left = a ?? "";
+  const right = b ?? "";
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 /** Table entities must not carry `undefined` properties. */

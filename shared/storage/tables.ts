@@ -16,6 +16,8 @@ export const tableNames = {
   processIndex: "ProcessIndex",
   /** One partition per minute: invitations not yet settled, for the invitation sweeper. */
   pendingInvitations: "PendingInvitations",
+  /** One row per sharer: the invitation emails they caused in the last hour (their hourly quota). */
+  invitationQuotas: "InvitationQuotas",
 } as const;
 
 export type TableName = keyof typeof tableNames;
@@ -52,6 +54,7 @@ export function createTables(config: StorageConfig, options: TableOptions = {}):
     userProcesses: make(tableNames.userProcesses),
     processIndex: make(tableNames.processIndex),
     pendingInvitations: make(tableNames.pendingInvitations),
+    invitationQuotas: make(tableNames.invitationQuotas),
   };
 }
 

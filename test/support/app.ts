@@ -173,9 +173,14 @@ export function testSettings(
  * called with real `HttpRequest` and `InvocationContext` objects.
  */
 export async function startTestApp(
-  options: { settings?: Record<string, string>; services?: ServiceOptions } = {},
+  options: {
+    settings?: Record<string, string>;
+    services?: ServiceOptions;
+    /** An identity provider to share (many apps, one JWKS); the app then leaves it running on close. */
+    identity?: TestIdentity;
+  } = {},
 ): Promise<TestApp> {
-  const identity = await startTestIdentity();
+  const identity = options.identity ?? (await startTestIdentity());
   const config = loadConfig(testSettings(identity, options.settings));
   const roundTrips = new RoundTripCounter();
   const faults = new FaultInjector();
@@ -240,7 +245,7 @@ export async function startTestApp(
     },
     async close() {
       useServices(undefined);
-      await identity.close();
+      if (options.identity === undefined) await identity.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import azureFunctions, { type Timer } from "@azure/functions";
 
 import { sweepInvitations } from "../../functions/invitations.js";
+import { repairLists } from "../../functions/processes.js";
 import { useServices } from "../../shared/composition.js";
 import type { TestApp } from "./app.js";
 
@@ -10,13 +11,13 @@ const { InvocationContext } = azureFunctions;
 
 /**
  * The app's timer functions that repair what a crash or an outage left behind, as the host would
- * run them. When the core gains a repair timer (issue 11: a time-partitioned repair index
- * checked by a timer), add its handler here; the crash test runs every timer through the host.
+ * run them: the list repair sweep (rows written ahead of a commit) and the invitation sweeper.
+ * The crash test runs every timer through the host.
  */
 const repairTimers: readonly ((
   timer: Timer,
   context: InstanceType<typeof InvocationContext>,
-) => Promise<void>)[] = [sweepInvitations];
+) => Promise<void>)[] = [repairLists, sweepInvitations];
 
 export async function runRepairTimers(app: TestApp): Promise<void> {
   for (const handler of repairTimers) {

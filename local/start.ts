@@ -191,7 +191,8 @@ function mailboxAccessKey(connectionString: string | undefined): string {
 /** What a newcomer reads once the host is up: where things are and a walk-through to paste. */
 export function startupBanner(local: LocalHost, seconds: number, webUrl?: string): string {
   const { url, host } = local;
-  const lines: string[] = webUrl === undefined ? [] : ["", `Web app: ${webUrl}  (open it and sign in as a dev user)`];
+  const lines: string[] =
+    webUrl === undefined ? [] : ["", `Web app: ${webUrl}  (open it and sign in as a dev user)`];
   lines.push("", "Functions:");
   for (const route of host.httpRoutes) {
     lines.push(`  ${route.functionName}: [${route.methods.join(",")}] ${url}/${route.route}`);
@@ -258,7 +259,11 @@ async function main(): Promise<void> {
   let web: RunningWebServer;
   const webPort = Number(process.env.WEB_PORT ?? defaultWebPort);
   try {
-    web = await startWebServer({ root: join(process.cwd(), "dist", "web"), apiBaseUrl: local.url, port: webPort });
+    web = await startWebServer({
+      root: join(process.cwd(), "dist", "web"),
+      apiBaseUrl: local.url,
+      port: webPort,
+    });
   } catch (error) {
     await local.stop();
     const why = error instanceof Error ? error.message : String(error);

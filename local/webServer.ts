@@ -57,7 +57,13 @@ export function devWebConfig(apiBaseUrl: string, devDirectoryFile?: string): unk
       mode: "dev",
       users: directory.users
         .filter((user) => user.accountEnabled)
-        .map(({ alias, displayName, email, userType, appRoles }) => ({ alias, displayName, email, userType, appRoles })),
+        .map(({ alias, displayName, email, userType, appRoles }) => ({
+          alias,
+          displayName,
+          email,
+          userType,
+          appRoles,
+        })),
     },
   };
 }
@@ -105,7 +111,12 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   const headers = securityHeaders(options.apiBaseUrl);
   const host = options.host ?? "127.0.0.1";
 
-  async function serveFile(res: ServerResponse, file: string, method: string, immutable: boolean): Promise<boolean> {
+  async function serveFile(
+    res: ServerResponse,
+    file: string,
+    method: string,
+    immutable: boolean,
+  ): Promise<boolean> {
     const info = await stat(file).catch(() => undefined);
     if (info?.isFile() !== true) return false;
     res.writeHead(200, {
@@ -127,7 +138,11 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     }
     const { pathname } = new URL(req.url ?? "/", "http://web.invalid");
     if (pathname === "/config.json") {
-      res.writeHead(200, { ...headers, "content-type": contentTypes[".json"] ?? "", "cache-control": "no-store" });
+      res.writeHead(200, {
+        ...headers,
+        "content-type": contentTypes[".json"] ?? "",
+        "cache-control": "no-store",
+      });
       res.end(method === "HEAD" ? undefined : config);
       return;
     }
@@ -143,7 +158,11 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       return;
     }
     const html = await readFile(indexFile);
-    res.writeHead(200, { ...headers, "content-type": contentTypes[".html"] ?? "", "cache-control": "no-cache" });
+    res.writeHead(200, {
+      ...headers,
+      "content-type": contentTypes[".html"] ?? "",
+      "cache-control": "no-cache",
+    });
     res.end(method === "HEAD" ? undefined : html);
   }
 

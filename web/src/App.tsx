@@ -86,7 +86,11 @@ function Shell(): React.JSX.Element {
     () =>
       config === undefined || session === undefined
         ? undefined
-        : new ApiClient({ baseUrl: config.apiBaseUrl, getToken: () => session.getToken(), onUnauthorized: unauthorized }),
+        : new ApiClient({
+            baseUrl: config.apiBaseUrl,
+            getToken: () => session.getToken(),
+            onUnauthorized: unauthorized,
+          }),
     [config, session, unauthorized],
   );
 

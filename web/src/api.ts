@@ -184,7 +184,10 @@ export class ApiClient {
   }
 
   async listAccess(id: string): Promise<AccessEntry[]> {
-    const answer = await this.call<{ value: AccessEntry[] }>("GET", `/api/processes/${encodeURIComponent(id)}/access`);
+    const answer = await this.call<{ value: AccessEntry[] }>(
+      "GET",
+      `/api/processes/${encodeURIComponent(id)}/access`,
+    );
     return answer.body.value;
   }
 
@@ -206,13 +209,20 @@ export class ApiClient {
   }
 
   async changeRole(id: string, principalId: string, role: GrantableRole): Promise<void> {
-    await this.call("PUT", `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}`, {
-      role,
-    });
+    await this.call(
+      "PUT",
+      `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}`,
+      {
+        role,
+      },
+    );
   }
 
   async removeAccess(id: string, principalId: string): Promise<void> {
-    await this.call("DELETE", `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}`);
+    await this.call(
+      "DELETE",
+      `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}`,
+    );
   }
 
   async resendInvitation(id: string, principalId: string): Promise<void> {
@@ -245,7 +255,10 @@ export class ApiClient {
 
   async addRecording(id: string, name: string, labels: string[]): Promise<Recording> {
     return (
-      await this.call<Recording>("POST", `/api/processes/${encodeURIComponent(id)}/recordings`, { name, labels })
+      await this.call<Recording>("POST", `/api/processes/${encodeURIComponent(id)}/recordings`, {
+        name,
+        labels,
+      })
     ).body;
   }
 
@@ -260,6 +273,9 @@ export class ApiClient {
   }
 
   async deleteRecording(id: string, recordingId: string): Promise<void> {
-    await this.call("DELETE", `/api/processes/${encodeURIComponent(id)}/recordings/${encodeURIComponent(recordingId)}`);
+    await this.call(
+      "DELETE",
+      `/api/processes/${encodeURIComponent(id)}/recordings/${encodeURIComponent(recordingId)}`,
+    );
   }
 }

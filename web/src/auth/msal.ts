@@ -1,8 +1,4 @@
-import {
-  type AccountInfo,
-  InteractionRequiredAuthError,
-  PublicClientApplication,
-} from "@azure/msal-browser";
+import { type AccountInfo, InteractionRequiredAuthError, PublicClientApplication } from "@azure/msal-browser";
 
 import type { AuthConfig } from "../logic/config.js";
 import type { Session } from "./session.js";

@@ -27,7 +27,8 @@ export async function devSignIn(apiBaseUrl: string, user: DevUser): Promise<Sess
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ user: user.alias }),
   });
-  if (!response.ok) throw new Error(`The dev identity provider refused to sign in ${user.alias} (${response.status}).`);
+  if (!response.ok)
+    throw new Error(`The dev identity provider refused to sign in ${user.alias} (${response.status}).`);
   const minted = (await response.json()) as { access_token: string; expires_in: number };
   const stored: StoredDevSession = {
     alias: user.alias,

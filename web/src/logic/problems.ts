@@ -41,9 +41,11 @@ const sentences: Readonly<Record<string, string>> = {
   unsupported_media_type: "The request wasn't sent as JSON. Reload the page and try again.",
   too_many_requests: "That was done too often just now. Wait a little and try again.",
   internal_error: "Something went wrong on our side. Try again in a moment.",
-  directory_permission_missing: "The service can't read your organization's directory: an administrator must grant it permission.",
+  directory_permission_missing:
+    "The service can't read your organization's directory: an administrator must grant it permission.",
   directory_request_failed: "Your organization's directory couldn't be searched. Try again.",
-  directory_sign_in_failed: "The service couldn't sign in to your organization's directory. Tell an administrator.",
+  directory_sign_in_failed:
+    "The service couldn't sign in to your organization's directory. Tell an administrator.",
   directory_throttled: "Your organization's directory is busy. Try again in a moment.",
   directory_timeout: "Your organization's directory took too long to answer. Try again.",
   directory_unavailable: "Your organization's directory is unavailable. Try again in a moment.",
@@ -106,8 +108,7 @@ export function describeProblem(problem: Problem): string {
 }
 
 /** A network failure (the API not reachable, or CORS refused) in words. */
-export const unreachableSentence =
-  "The service can't be reached. Check your connection and try again.";
+export const unreachableSentence = "The service can't be reached. Check your connection and try again.";
 
 /** Reads a problem from an answer's status and parsed body, whatever the body was. */
 export function toProblem(status: number, body: unknown): Problem {

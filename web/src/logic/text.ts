@@ -3,9 +3,15 @@
 export const messageLimit = 2000;
 
 /** "1,234 / 2,000" under the message box, and whether it is over. */
-export function characterCount(text: string, limit: number): { readonly label: string; readonly over: boolean } {
+export function characterCount(
+  text: string,
+  limit: number,
+): { readonly label: string; readonly over: boolean } {
   const count = text.length;
-  return { label: `${count.toLocaleString("en-US")} / ${limit.toLocaleString("en-US")}`, over: count > limit };
+  return {
+    label: `${count.toLocaleString("en-US")} / ${limit.toLocaleString("en-US")}`,
+    over: count > limit,
+  };
 }
 
 /** Labels typed as "a, b , c" → ["a", "b", "c"], without blanks or repeats (case-insensitive). */
@@ -22,7 +28,10 @@ export function parseLabels(typed: string): string[] {
 }
 
 /** A person's initials-friendly name: the display name, else the address, else a placeholder. */
-export function personName(person: { readonly displayName?: string | null; readonly email?: string | null }): string {
+export function personName(person: {
+  readonly displayName?: string | null;
+  readonly email?: string | null;
+}): string {
   return person.displayName ?? person.email ?? "Unknown person";
 }
 

@@ -30,7 +30,12 @@ import { ErrorBar, errorText } from "./ErrorBar.js";
 
 const useStyles = makeStyles({
   body: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
-  cellStack: { display: "flex", flexDirection: "column", alignItems: "flex-start", gap: tokens.spacingVerticalXXS },
+  cellStack: {
+    display: "flex",
+    flexDirection: "column",
+    alignItems: "flex-start",
+    gap: tokens.spacingVerticalXXS,
+  },
   nameRow: { display: "flex", alignItems: "center", gap: tokens.spacingHorizontalXS },
   muted: { color: tokens.colorNeutralForeground3 },
 });
@@ -39,6 +44,7 @@ const useStyles = makeStyles({
 const pendingPollMs = 1500;
 
 export function ManageAccessPanel(props: {
+  readonly open: boolean;
   readonly api: ApiClient;
   readonly process: ProcessDetails;
   readonly meId: string | undefined;
@@ -129,7 +135,7 @@ export function ManageAccessPanel(props: {
 
   return (
     <OverlayDrawer
-      open
+      open={props.open}
       position="end"
       size="large"
       aria-label={`Manage access to ${process.name}`}
@@ -139,7 +145,14 @@ export function ManageAccessPanel(props: {
     >
       <DrawerHeader>
         <DrawerHeaderTitle
-          action={<Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={props.onClose} />}
+          action={
+            <Button
+              appearance="subtle"
+              aria-label="Close"
+              icon={<DismissRegular />}
+              onClick={props.onClose}
+            />
+          }
         >
           Manage access
         </DrawerHeaderTitle>
@@ -176,7 +189,11 @@ export function ManageAccessPanel(props: {
                   <TableRow key={entry.principalId} data-principal-id={entry.principalId} aria-label={name}>
                     <TableCell>
                       <div className={styles.nameRow}>
-                        <Persona name={name} secondaryText={entry.email ?? ""} avatar={{ color: "colorful" }} />
+                        <Persona
+                          name={name}
+                          secondaryText={entry.email ?? ""}
+                          avatar={{ color: "colorful" }}
+                        />
                         {entry.userType === "Guest" && (
                           <Badge appearance="tint" color="warning">
                             Guest
@@ -197,7 +214,10 @@ export function ManageAccessPanel(props: {
                           onOptionSelect={(_, data) => {
                             const next = data.optionValue as GrantableRole | undefined;
                             if (next === undefined || next === entry.role) return;
-                            act(api.changeRole(process.id, entry.principalId, next), `${name} is now ${roleLabel(next)}.`);
+                            act(
+                              api.changeRole(process.id, entry.principalId, next),
+                              `${name} is now ${roleLabel(next)}.`,
+                            );
                           }}
                         >
                           {roles.map((role) => (
@@ -213,11 +233,12 @@ export function ManageAccessPanel(props: {
                     <TableCell>
                       <div className={styles.cellStack}>
                         <Text>{isOwner ? "" : invitationLabel(entry.invitation)}</Text>
-                        {entry.invitation?.status === "failed" && entry.invitation.failureReason !== undefined && (
-                          <Text size={200} className={styles.muted}>
-                            {entry.invitation.failureReason}
-                          </Text>
-                        )}
+                        {entry.invitation?.status === "failed" &&
+                          entry.invitation.failureReason !== undefined && (
+                            <Text size={200} className={styles.muted}>
+                              {entry.invitation.failureReason}
+                            </Text>
+                          )}
                         {!isOwner && canShare && entry.invitation !== null && (
                           <Button
                             size="small"

@@ -10,12 +10,6 @@ import {
   Button,
   Card,
   CardHeader,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   makeStyles,
@@ -51,7 +45,12 @@ import { SharePanel } from "./SharePanel.js";
 
 const useStyles = makeStyles({
   page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL },
-  cards: { display: "grid", gridTemplateColumns: "2fr 1fr", gap: tokens.spacingHorizontalL, alignItems: "start" },
+  cards: {
+    display: "grid",
+    gridTemplateColumns: "2fr 1fr",
+    gap: tokens.spacingHorizontalL,
+    alignItems: "start",
+  },
   form: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
   row: { display: "flex", gap: tokens.spacingHorizontalS },
   label: { color: tokens.colorNeutralForeground3, display: "block" },
@@ -59,7 +58,10 @@ const useStyles = makeStyles({
   toolbar: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusMedium },
 });
 
-export function ProcessDetailsScreen(props: { readonly api: ApiClient; readonly processId: string }): React.JSX.Element {
+export function ProcessDetailsScreen(props: {
+  readonly api: ApiClient;
+  readonly processId: string;
+}): React.JSX.Element {
   const styles = useStyles();
   const { api, processId } = props;
   const [process, setProcess] = useState<ProcessDetails>();
@@ -67,7 +69,13 @@ export function ProcessDetailsScreen(props: { readonly api: ApiClient; readonly 
   const [me, setMe] = useState<Me>();
   const [access, setAccess] = useState<AccessEntry[]>();
   const [error, setError] = useState<string>();
-  const [panel, setPanel] = useState<"share" | "manage">();
+  const [panel, setPanelState] = useState<"share" | "manage">();
+  // Each opening gets a fresh panel; a closed one stays mounted until its closing motion ends.
+  const [opened, setOpened] = useState({ share: 0, manage: 0 });
+  const setPanel = (next: "share" | "manage" | undefined): void => {
+    if (next !== undefined) setOpened((counts) => ({ ...counts, [next]: counts[next] + 1 }));
+    setPanelState(next);
+  };
   const [confirm, setConfirm] = useState<"delete" | "leave">();
   const [editing, setEditing] = useState(false);
 
@@ -185,6 +193,34 @@ export function ProcessDetailsScreen(props: { readonly api: ApiClient; readonly 
           </ToolbarButton>
         )}
       </Toolbar>
+      {confirm !== undefined && (
+        <MessageBar
+          intent="warning"
+          role="alertdialog"
+          aria-label={confirm === "delete" ? "Delete this process?" : "Leave this process?"}
+        >
+          <MessageBarBody>
+            <MessageBarTitle>
+              {confirm === "delete" ? "Delete this process?" : "Leave this process?"}
+            </MessageBarTitle>
+            {confirm === "delete"
+              ? `"${process.name}" and its recordings will be deleted for everyone who has access.`
+              : `You will lose access to "${process.name}" until someone shares it with you again.`}
+          </MessageBarBody>
+          <MessageBarActions>
+            <Button appearance="primary" onClick={runConfirmed}>
+              {confirm === "delete" ? "Delete" : "Leave"}
+            </Button>
+            <Button
+              onClick={() => {
+                setConfirm(undefined);
+              }}
+            >
+              Cancel
+            </Button>
+          </MessageBarActions>
+        </MessageBar>
+      )}
       <ErrorBar error={error} />
       <div className={styles.cards}>
         <div className={styles.form}>
@@ -213,8 +249,10 @@ export function ProcessDetailsScreen(props: { readonly api: ApiClient; readonly 
           />
         )}
       </div>
-      {panel === "share" && (
+      {opened.share > 0 && (
         <SharePanel
+          key={`share-${opened.share}`}
+          open={panel === "share"}
           api={api}
           process={process}
           onClose={() => {
@@ -223,8 +261,10 @@ export function ProcessDetailsScreen(props: { readonly api: ApiClient; readonly 
           }}
         />
       )}
-      {panel === "manage" && (
+      {opened.manage > 0 && (
         <ManageAccessPanel
+          key={`manage-${opened.manage}`}
+          open={panel === "manage"}
           api={api}
           process={process}
           meId={me?.id}
@@ -235,36 +275,6 @@ export function ProcessDetailsScreen(props: { readonly api: ApiClient; readonly 
           }}
         />
       )}
-      <Dialog
-        open={confirm !== undefined}
-        onOpenChange={(_, data) => {
-          if (!data.open) setConfirm(undefined);
-        }}
-      >
-        <DialogSurface>
-          <DialogBody>
-            <DialogTitle>{confirm === "delete" ? "Delete this process?" : "Leave this process?"}</DialogTitle>
-            <DialogContent>
-              {confirm === "delete"
-                ? `"${process.name}" and its recordings will be deleted for everyone who has access.`
-                : `You will lose access to "${process.name}" until someone shares it with you again.`}
-            </DialogContent>
-            <DialogActions>
-              <Button
-                appearance="secondary"
-                onClick={() => {
-                  setConfirm(undefined);
-                }}
-              >
-                Cancel
-              </Button>
-              <Button appearance="primary" onClick={runConfirmed}>
-                {confirm === "delete" ? "Delete" : "Leave"}
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
     </div>
   );
 }
@@ -418,7 +428,9 @@ function DetailsCard(props: {
           </div>
           <div>
             <Text className={styles.label}>Description</Text>
-            <Body1 className={styles.description}>{process.description === "" ? "No description" : process.description}</Body1>
+            <Body1 className={styles.description}>
+              {process.description === "" ? "No description" : process.description}
+            </Body1>
           </div>
           <div>
             <Text className={styles.label}>Last changed</Text>
@@ -430,7 +442,10 @@ function DetailsCard(props: {
   );
 }
 
-function SharedWithCard(props: { readonly access: readonly AccessEntry[]; readonly onManage: () => void }): React.JSX.Element {
+function SharedWithCard(props: {
+  readonly access: readonly AccessEntry[];
+  readonly onManage: () => void;
+}): React.JSX.Element {
   const styles = useStyles();
   return (
     <Card aria-label="Shared with">

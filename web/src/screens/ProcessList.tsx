@@ -1,12 +1,7 @@
 import {
   Badge,
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
+  Card,
   Field,
   Input,
   Link,
@@ -22,6 +17,7 @@ import {
   TableRow,
   Text,
   Textarea,
+  Subtitle2,
   Title2,
   tokens,
 } from "@fluentui/react-components";
@@ -40,6 +36,7 @@ const useStyles = makeStyles({
   table: { backgroundColor: tokens.colorNeutralBackground1 },
   form: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
   muted: { color: tokens.colorNeutralForeground3 },
+  actions: { display: "flex", gap: tokens.spacingHorizontalS },
 });
 
 export function ProcessListScreen(props: { readonly api: ApiClient }): React.JSX.Element {
@@ -89,6 +86,14 @@ export function ProcessListScreen(props: { readonly api: ApiClient }): React.JSX
           New process
         </Button>
       </div>
+      {creating && (
+        <CreateProcessForm
+          api={api}
+          onClose={() => {
+            setCreating(false);
+          }}
+        />
+      )}
       <ErrorBar error={error} />
       <Table aria-label="Processes" className={styles.table}>
         <TableHeader>
@@ -147,20 +152,12 @@ export function ProcessListScreen(props: { readonly api: ApiClient }): React.JSX
           Load more
         </Button>
       )}
-      <CreateProcessDialog
-        api={api}
-        open={creating}
-        onClose={() => {
-          setCreating(false);
-        }}
-      />
     </div>
   );
 }
 
-function CreateProcessDialog(props: {
+function CreateProcessForm(props: {
   readonly api: ApiClient;
-  readonly open: boolean;
   readonly onClose: () => void;
 }): React.JSX.Element {
   const styles = useStyles();
@@ -177,71 +174,56 @@ function CreateProcessDialog(props: {
     props.api
       .createProcess(kind, name.trim(), description.trim())
       .then((created) => {
-        props.onClose();
         navigate({ name: "process", id: created.id });
       })
       .catch((caught: unknown) => {
         setError(errorText(caught));
-      })
-      .finally(() => {
         setBusy(false);
       });
   };
 
   return (
-    <Dialog
-      open={props.open}
-      onOpenChange={(_, data) => {
-        if (!data.open) props.onClose();
-      }}
-    >
-      <DialogSurface>
-        <form onSubmit={create}>
-          <DialogBody>
-            <DialogTitle>New process</DialogTitle>
-            <DialogContent className={styles.form}>
-              <ErrorBar error={error} />
-              <Field label="Kind" required>
-                <RadioGroup
-                  value={kind}
-                  onChange={(_, data) => {
-                    setKind(data.value as Kind);
-                  }}
-                >
-                  <Radio value="processMining" label="Process mining" />
-                  <Radio value="taskMining" label="Task mining" />
-                </RadioGroup>
-              </Field>
-              <Field label="Name" required>
-                <Input
-                  value={name}
-                  maxLength={200}
-                  onChange={(_, data) => {
-                    setName(data.value);
-                  }}
-                />
-              </Field>
-              <Field label="Description">
-                <Textarea
-                  value={description}
-                  maxLength={4000}
-                  onChange={(_, data) => {
-                    setDescription(data.value);
-                  }}
-                />
-              </Field>
-            </DialogContent>
-            <DialogActions>
-              <Button appearance="secondary" onClick={props.onClose}>
-                Cancel
-              </Button>
-              <Button appearance="primary" type="submit" disabled={busy || name.trim() === ""}>
-                Create
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <Card>
+      <form className={styles.form} onSubmit={create} aria-label="New process">
+        <Subtitle2 as="h2">New process</Subtitle2>
+        <ErrorBar error={error} />
+        <Field label="Kind" required>
+          <RadioGroup
+            value={kind}
+            layout="horizontal"
+            onChange={(_, data) => {
+              setKind(data.value as Kind);
+            }}
+          >
+            <Radio value="processMining" label="Process mining" />
+            <Radio value="taskMining" label="Task mining" />
+          </RadioGroup>
+        </Field>
+        <Field label="Name" required>
+          <Input
+            value={name}
+            maxLength={200}
+            onChange={(_, data) => {
+              setName(data.value);
+            }}
+          />
+        </Field>
+        <Field label="Description">
+          <Textarea
+            value={description}
+            maxLength={4000}
+            onChange={(_, data) => {
+              setDescription(data.value);
+            }}
+          />
+        </Field>
+        <div className={styles.actions}>
+          <Button appearance="primary" type="submit" disabled={busy || name.trim() === ""}>
+            Create
+          </Button>
+          <Button onClick={props.onClose}>Cancel</Button>
+        </div>
+      </form>
+    </Card>
   );
 }

@@ -158,9 +158,12 @@ export function RecordingsCard(props: {
                           <Button
                             size="small"
                             onClick={() => {
-                              run(api.relabelRecording(process.id, recording, parseLabels(editing.labels)), () => {
-                                setEditing(undefined);
-                              });
+                              run(
+                                api.relabelRecording(process.id, recording, parseLabels(editing.labels)),
+                                () => {
+                                  setEditing(undefined);
+                                },
+                              );
                             }}
                           >
                             Save labels

@@ -54,6 +54,7 @@ interface Picked {
 }
 
 export function SharePanel(props: {
+  readonly open: boolean;
   readonly api: ApiClient;
   readonly process: ProcessDetails;
   readonly onClose: () => void;
@@ -62,6 +63,7 @@ export function SharePanel(props: {
   const { api, process } = props;
   const roles = grantableRoles(process.kind);
   const [query, setQuery] = useState("");
+  const [listOpen, setListOpen] = useState(false);
   const [found, setFound] = useState<User[]>([]);
   const [searching, setSearching] = useState(false);
   const [searchError, setSearchError] = useState<string>();
@@ -73,6 +75,12 @@ export function SharePanel(props: {
   const [error, setError] = useState<string>();
   const [results, setResults] = useState<ShareLine[]>();
   const sequence = useRef(0);
+  const resultsRef = useRef<HTMLDivElement>(null);
+
+  // The results take the focus (the Share button is disabled meanwhile): read out, and Escape still closes.
+  useEffect(() => {
+    if (results !== undefined) resultsRef.current?.focus();
+  }, [results]);
 
   // Debounced search: only the answer to the latest text is shown.
   useEffect(() => {
@@ -137,7 +145,10 @@ export function SharePanel(props: {
     setError(undefined);
     setResults(undefined);
     const names = new Map(
-      picked.map((person) => ["id" in person.recipient ? person.recipient.id : person.recipient.email, person.label]),
+      picked.map((person) => [
+        "id" in person.recipient ? person.recipient.id : person.recipient.email,
+        person.label,
+      ]),
     );
     api
       .share(process.id, {
@@ -150,9 +161,15 @@ export function SharePanel(props: {
         const lines = describeShareResults(answered, names);
         setResults(lines);
         // Those that failed stay picked, so that a second try needs no retyping.
-        const failed = new Set(answered.filter((result) => result.status === "failed").map((result) => result.recipient.id ?? result.recipient.email));
+        const failed = new Set(
+          answered
+            .filter((result) => result.status === "failed")
+            .map((result) => result.recipient.id ?? result.recipient.email),
+        );
         setPicked((current) =>
-          current.filter((person) => failed.has("id" in person.recipient ? person.recipient.id : person.recipient.email)),
+          current.filter((person) =>
+            failed.has("id" in person.recipient ? person.recipient.id : person.recipient.email),
+          ),
         );
       })
       .catch((caught: unknown) => {
@@ -167,7 +184,7 @@ export function SharePanel(props: {
 
   return (
     <OverlayDrawer
-      open
+      open={props.open}
       position="end"
       size="medium"
       aria-label={`Share ${process.name}`}
@@ -177,7 +194,14 @@ export function SharePanel(props: {
     >
       <DrawerHeader>
         <DrawerHeaderTitle
-          action={<Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={props.onClose} />}
+          action={
+            <Button
+              appearance="subtle"
+              aria-label="Close"
+              icon={<DismissRegular />}
+              onClick={props.onClose}
+            />
+          }
         >
           Share
         </DrawerHeaderTitle>
@@ -190,6 +214,10 @@ export function SharePanel(props: {
           validationMessage={searchError}
         >
           <TagPicker
+            open={listOpen && searchTerm(query) !== undefined}
+            onOpenChange={(_, data) => {
+              setListOpen(data.open);
+            }}
             selectedOptions={pickedValues}
             onOptionSelect={(_, data) => {
               select(data.value);
@@ -215,6 +243,8 @@ export function SharePanel(props: {
                 value={query}
                 onChange={(event) => {
                   setQuery(event.target.value);
+                  // Typed or pasted, text opens the suggestions.
+                  setListOpen(event.target.value.trim() !== "");
                 }}
               />
             </TagPickerControl>
@@ -283,7 +313,11 @@ export function SharePanel(props: {
         <Field
           label="Message (optional)"
           validationState={count.over ? "error" : "none"}
-          validationMessage={count.over ? `The message can be at most ${messageLimit.toLocaleString("en-US")} characters.` : undefined}
+          validationMessage={
+            count.over
+              ? `The message can be at most ${messageLimit.toLocaleString("en-US")} characters.`
+              : undefined
+          }
         >
           <Textarea
             value={message}
@@ -299,18 +333,23 @@ export function SharePanel(props: {
         </Text>
         <ErrorBar error={error} />
         {results !== undefined && (
-          <MessageBar intent={failedCount === 0 ? "success" : failedCount === results.length ? "error" : "warning"} role="status">
-            <MessageBarBody>
-              <Text weight="semibold">{shareSummary(results)}</Text>
-              <ul className={styles.results} aria-label="Share results">
-                {results.map((line) => (
-                  <li key={line.who} className={line.ok ? styles.ok : styles.failed}>
-                    {line.who}: {line.text}
-                  </li>
-                ))}
-              </ul>
-            </MessageBarBody>
-          </MessageBar>
+          <div ref={resultsRef} tabIndex={-1}>
+            <MessageBar
+              intent={failedCount === 0 ? "success" : failedCount === results.length ? "error" : "warning"}
+              role="status"
+            >
+              <MessageBarBody>
+                <Text weight="semibold">{shareSummary(results)}</Text>
+                <ul className={styles.results} aria-label="Share results">
+                  {results.map((line) => (
+                    <li key={line.who} className={line.ok ? styles.ok : styles.failed}>
+                      {line.who}: {line.text}
+                    </li>
+                  ))}
+                </ul>
+              </MessageBarBody>
+            </MessageBar>
+          </div>
         )}
         {busy && <Spinner size="tiny" label="Sharing" />}
       </DrawerBody>

@@ -16,9 +16,20 @@ import { devSignIn, entraSession, type Session } from "../auth/session.js";
 import type { WebConfig } from "../logic/config.js";
 
 const useStyles = makeStyles({
-  page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL, maxWidth: "560px", margin: "0 auto" },
+  page: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalL,
+    maxWidth: "560px",
+    margin: "0 auto",
+  },
   users: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
-  user: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalM },
+  user: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalM,
+  },
   badges: { display: "flex", gap: tokens.spacingHorizontalXS },
 });
 
@@ -82,9 +93,17 @@ export function SignInScreen(props: {
               <li key={user.alias} style={{ listStyle: "none" }}>
                 <Card>
                   <div className={styles.user}>
-                    <Persona name={user.displayName} secondaryText={user.email} avatar={{ color: "colorful" }} />
+                    <Persona
+                      name={user.displayName}
+                      secondaryText={user.email}
+                      avatar={{ color: "colorful" }}
+                    />
                     <div className={styles.badges}>
-                      {user.userType === "Guest" && <Badge appearance="tint" color="warning">Guest</Badge>}
+                      {user.userType === "Guest" && (
+                        <Badge appearance="tint" color="warning">
+                          Guest
+                        </Badge>
+                      )}
                       {user.appRoles.map((role) => (
                         <Badge key={role} appearance="tint" color="informative">
                           {role}

@@ -23,7 +23,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await world?.stop();
+  await world.stop();
 });
 
 async function expectAccessible(page: Page, screen: string): Promise<void> {
@@ -248,10 +248,11 @@ describe("the share panel in a real browser", { timeout: 90_000 }, () => {
     /** The focused element as "role name", e.g. "button Share" or "combobox Search people". */
     const focusedName = (): Promise<string> =>
       page.evaluate(() => {
-        const element = document.activeElement as HTMLElement | null;
-        if (element === null || element === document.body) return "body";
-        const role = element.getAttribute("role") ?? element.tagName.toLowerCase();
-        const label = element.getAttribute("aria-label") ?? element.textContent ?? "";
+        const doc = (globalThis as any).document;
+        const element = doc.activeElement;
+        if (element === null || element === doc.body) return "body";
+        const role: string = element.getAttribute("role") ?? element.tagName.toLowerCase();
+        const label: string = element.getAttribute("aria-label") ?? element.textContent ?? "";
         return `${role === "input" && element.getAttribute("type") === "radio" ? "radio" : role} ${label.trim()}`;
       });
     // Tab from the page's start to the Share button.

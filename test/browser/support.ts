@@ -8,9 +8,9 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { build } from "vite";
 
 import { reservePort } from "../../local/azurite.js";
-import { readDevDirectory } from "../../shared/directory/devDirectory.js";
 import { devMailboxAccessKey } from "../../local/mailbox.js";
 import { type RunningWebServer, startWebServer } from "../../local/webServer.js";
+import { readDevDirectory } from "../../shared/directory/devDirectory.js";
 import { type E2eHost, repoRoot, startE2eHost } from "../support/e2e.js";
 
 /**

@@ -1,8 +1,8 @@
+import type { Invitation } from "./logic/invitations.js";
 import { nextPageUrl, type Page } from "./logic/paging.js";
 import { describeProblem, type Problem, toProblem, unreachableSentence } from "./logic/problems.js";
 import type { GrantableRole, Kind, Role } from "./logic/roles.js";
 import type { ShareResult } from "./logic/shareResults.js";
-import type { Invitation } from "./logic/invitations.js";
 
 /** The public API, from the browser: bearer token, JSON in and out, problem details as errors. */
 

@@ -1,10 +1,10 @@
 import {
   Badge,
   Button,
-  Dropdown,
   DrawerBody,
   DrawerHeader,
   DrawerHeaderTitle,
+  Dropdown,
   makeStyles,
   Option,
   OverlayDrawer,
@@ -22,7 +22,7 @@ import {
 import { DismissRegular } from "@fluentui/react-icons";
 import { useCallback, useEffect, useState } from "react";
 
-import { type AccessEntry, ApiError, type ApiClient, type ProcessDetails } from "../api.js";
+import { type AccessEntry, type ApiClient, ApiError, type ProcessDetails } from "../api.js";
 import { cooldownText, invitationLabel, retryAfterSeconds } from "../logic/invitations.js";
 import { type GrantableRole, grantableRoles, roleLabel } from "../logic/roles.js";
 import { personName } from "../logic/text.js";

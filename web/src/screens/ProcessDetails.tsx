@@ -21,9 +21,9 @@ import {
   Text,
   Textarea,
   Title2,
+  tokens,
   Toolbar,
   ToolbarButton,
-  tokens,
 } from "@fluentui/react-components";
 import {
   DeleteRegular,
@@ -34,7 +34,7 @@ import {
 } from "@fluentui/react-icons";
 import { useCallback, useEffect, useState } from "react";
 
-import { type AccessEntry, ApiError, type ApiClient, type Me, type ProcessDetails } from "../api.js";
+import { type AccessEntry, type ApiClient, ApiError, type Me, type ProcessDetails } from "../api.js";
 import { kindLabel, roleLabel } from "../logic/roles.js";
 import { personName, shortDate } from "../logic/text.js";
 import { navigate } from "../router.js";
@@ -328,7 +328,7 @@ function DetailsCard(props: {
     props.setEditing(true);
   };
 
-  const save = (event: React.FormEvent): void => {
+  const save = (event: React.SyntheticEvent): void => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);

@@ -9,6 +9,7 @@ import {
   Radio,
   RadioGroup,
   Spinner,
+  Subtitle2,
   Table,
   TableBody,
   TableCell,
@@ -17,7 +18,6 @@ import {
   TableRow,
   Text,
   Textarea,
-  Subtitle2,
   Title2,
   tokens,
 } from "@fluentui/react-components";
@@ -167,7 +167,7 @@ function CreateProcessForm(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
 
-  const create = (event: React.FormEvent): void => {
+  const create = (event: React.SyntheticEvent): void => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);

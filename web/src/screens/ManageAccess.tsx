@@ -38,6 +38,7 @@ const useStyles = makeStyles({
   },
   nameRow: { display: "flex", alignItems: "center", gap: tokens.spacingHorizontalXS },
   muted: { color: tokens.colorNeutralForeground3 },
+  role: { minWidth: "unset", width: "150px" },
 });
 
 /** While an invitation is pending the list is read again, so that "sent" shows up by itself. */
@@ -209,6 +210,7 @@ export function ManageAccessPanel(props: {
                       ) : canShare && !isMe ? (
                         <Dropdown
                           aria-label={`Role of ${name}`}
+                          className={styles.role}
                           value={roleLabel(entry.role)}
                           selectedOptions={[entry.role]}
                           onOptionSelect={(_, data) => {

@@ -105,6 +105,13 @@ describe("the share panel in a real browser", { timeout: 90_000 }, () => {
     await expectAccessible(page, "manage access");
     await screenshot(page, "manage-access");
 
+    // Sent a moment ago: a re-send is refused for the cooldown (429 + Retry-After), and the page says how long.
+    await bobRow.getByRole("button", { name: "Re-send the invitation to Bob Brown" }).click();
+    await manage.getByText(/Bob Brown was invited a moment ago\. You can re-send in \d+ minutes\./).waitFor();
+    expect(
+      await bobRow.getByRole("button", { name: "Re-send the invitation to Bob Brown" }).isDisabled(),
+    ).toBe(true);
+
     const mails = await world.e2e.mailbox();
     const mail = mails.find((message) => message.to.some((to) => to.address === "bob@contoso.example"));
     expect(mail?.plainText).toContain("Have a look at the order flow");
@@ -288,6 +295,40 @@ describe("the share panel in a real browser", { timeout: 90_000 }, () => {
     await panel.waitFor({ state: "hidden" });
     const access = await world.e2e.call(`/api/processes/${await idOf(name)}/access`, { as: "alice" });
     expect(access.body.value.find((entry: any) => entry.principalId === userId("bob")).role).toBe("coOwner");
+  });
+});
+
+describe("lists and sign-in", { timeout: 90_000 }, () => {
+  test("a long list is paged through nextLink: Load more appends the next page", async () => {
+    for (let index = 1; index <= 22; index += 1) {
+      const created = await world.e2e.call("/api/processes", {
+        as: "frank",
+        method: "POST",
+        body: { kind: "taskMining", name: `Batch ${String(index).padStart(2, "0")}` },
+      });
+      expect(created.status).toBe(201);
+    }
+    const { page } = await world.signIn("frank");
+    const rows = page.getByRole("table", { name: "Processes" }).getByRole("row");
+    await page.getByRole("button", { name: "Load more" }).waitFor();
+    expect(await rows.count()).toBe(1 + 20);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await page.getByRole("button", { name: "Load more" }).waitFor({ state: "hidden" });
+    expect(await rows.count()).toBe(1 + 22);
+  });
+
+  test("a token the API refuses (401) sends the user back to sign-in, saying why", async () => {
+    const { page } = await world.signIn("carol");
+    await page.evaluate(() => {
+      const storage = (globalThis as any).sessionStorage;
+      const key = "process-sharing.dev-session";
+      storage.setItem(key, JSON.stringify({ ...JSON.parse(storage.getItem(key)), token: "not-a-token" }));
+    });
+    await page.reload();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByText("Your sign-in has expired. Sign in again.").waitFor();
+    await expectAccessible(page, "sign-in");
+    await screenshot(page, "sign-in");
   });
 });
 

@@ -7,10 +7,12 @@
 // --if-ready: exit quietly when the API's URL is not known yet (before the first provision).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
+import { URL } from "node:url";
 
 const [folder, flag] = process.argv.slice(2);
 if (folder === undefined) {
-  console.error("usage: node web/deploy-config.mjs <folder> [--if-ready]");
+  process.stderr.write("usage: node web/deploy-config.mjs <folder> [--if-ready]\n");
   process.exit(2);
 }
 const env = process.env;
@@ -20,12 +22,14 @@ const tenantId = env.AUTH_TENANT_ID || env.AZURE_TENANT_ID || "";
 const apiClientId = env.AUTH_CLIENT_ID ?? "";
 if (apiUrl === "" || webClientId === "" || tenantId === "" || apiClientId === "") {
   if (flag === "--if-ready") {
-    console.log("web config: the API or the web app registration is not known yet; written at deploy.");
+    process.stdout.write(
+      "web config: the API or the web app registration is not known yet; written at deploy.\n",
+    );
     process.exit(0);
   }
-  console.error(
+  process.stderr.write(
     "web config: FUNCTION_APP_URL, WEB_CLIENT_ID, AZURE_TENANT_ID and AUTH_CLIENT_ID must be set in the azd environment " +
-      "(azd provision sets the first and third; scripts/entra-app-registration.sh register and spa set the others).",
+      "(azd provision sets the first and third; scripts/entra-app-registration.sh register and spa set the others).\n",
   );
   process.exit(1);
 }
@@ -58,4 +62,6 @@ const staticWebApp = {
 mkdirSync(folder, { recursive: true });
 writeFileSync(join(folder, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
 writeFileSync(join(folder, "staticwebapp.config.json"), `${JSON.stringify(staticWebApp, null, 2)}\n`);
-console.log(`web config: ${join(folder, "config.json")} (API ${apiOrigin}, client ${webClientId}).`);
+process.stdout.write(
+  `web config: ${join(folder, "config.json")} (API ${apiOrigin}, client ${webClientId}).\n`,
+);

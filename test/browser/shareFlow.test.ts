@@ -313,8 +313,10 @@ describe("lists and sign-in", { timeout: 90_000 }, () => {
     await page.getByRole("button", { name: "Load more" }).waitFor();
     expect(await rows.count()).toBe(1 + 20);
     await page.getByRole("button", { name: "Load more" }).click();
-    await page.getByRole("button", { name: "Load more" }).waitFor({ state: "hidden" });
+    // The header row and 22 processes; the button hides while loading, so it is the rows that tell.
+    await rows.nth(22).waitFor();
     expect(await rows.count()).toBe(1 + 22);
+    expect(await page.getByRole("button", { name: "Load more" }).count(), "the last page has no nextLink").toBe(0);
   });
 
   test("a token the API refuses (401) sends the user back to sign-in, saying why", async () => {

@@ -10,16 +10,22 @@ import {
   tokens,
   webLightTheme,
 } from "@fluentui/react-components";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 
 import { ApiClient } from "./api.js";
 import { entraSession, forgetDevSession, restoreDevSession, type Session } from "./auth/session.js";
 import { parseConfig, type WebConfig } from "./logic/config.js";
 import { describeProblem } from "./logic/problems.js";
 import { navigate, useRoute } from "./router.js";
-import { ProcessDetailsScreen } from "./screens/ProcessDetails.js";
 import { ProcessListScreen } from "./screens/ProcessList.js";
 import { SignInScreen } from "./screens/SignIn.js";
+
+// A process's page (share panel, people picker, manage access, recordings) loads when first opened:
+// the first screen needs none of it.
+const ProcessDetailsScreen = lazy(async () => {
+  const module = await import("./screens/ProcessDetails.js");
+  return { default: module.ProcessDetailsScreen };
+});
 
 const useStyles = makeStyles({
   shell: { minHeight: "100vh", backgroundColor: tokens.colorNeutralBackground2 },
@@ -125,7 +131,11 @@ function Shell(): React.JSX.Element {
       />
     );
   } else if (route.name === "process") {
-    content = <ProcessDetailsScreen key={route.id} api={api} processId={route.id} />;
+    content = (
+      <Suspense fallback={<Spinner label="Loading the process" />}>
+        <ProcessDetailsScreen key={route.id} api={api} processId={route.id} />
+      </Suspense>
+    );
   } else {
     content = <ProcessListScreen api={api} />;
   }

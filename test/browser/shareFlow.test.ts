@@ -139,7 +139,7 @@ describe("the share panel in a real browser", { timeout: 90_000 }, () => {
 
     await manage.getByRole("button", { name: "Remove Bob Brown" }).click();
     await manage.getByText("Bob Brown no longer has access.").waitFor();
-    expect(await manage.getByRole("row", { name: "Bob Brown" }).count()).toBe(0);
+    await manage.getByRole("row", { name: "Bob Brown" }).waitFor({ state: "detached" });
 
     await bob.getByRole("button", { name: "Processes", exact: true }).first().click();
     await bob.reload();
@@ -298,6 +298,45 @@ describe("the share panel in a real browser", { timeout: 90_000 }, () => {
   });
 });
 
+describe("leave and delete", { timeout: 90_000 }, () => {
+  test("a contributor leaves (the process stays listed as removed); the owner deletes it (gone from every list)", async () => {
+    const { page: carol } = await world.signIn("carol");
+    await openProcess(carol, "Invoice entry");
+    await carol
+      .getByRole("toolbar", { name: "Process actions" })
+      .getByRole("button", { name: "Leave" })
+      .click();
+    await carol
+      .getByRole("alertdialog", { name: "Leave this process?" })
+      .getByRole("button", { name: "Leave" })
+      .click();
+    await carol.getByRole("heading", { name: "Processes", level: 1 }).waitFor();
+    await carol
+      .getByRole("row", { name: /Invoice entry/ })
+      .getByText("Access removed")
+      .waitFor();
+
+    const { page: alice } = await world.signIn("alice");
+    await openProcess(alice, "Invoice entry");
+    // The owner cannot leave, so the page offers no Leave.
+    const toolbar = alice.getByRole("toolbar", { name: "Process actions" });
+    expect(await toolbar.getByRole("button", { name: "Leave" }).count()).toBe(0);
+    await toolbar.getByRole("button", { name: "Delete" }).click();
+    await alice
+      .getByRole("alertdialog", { name: "Delete this process?" })
+      .getByRole("button", { name: "Delete" })
+      .click();
+    await alice.getByRole("heading", { name: "Processes", level: 1 }).waitFor();
+    await alice
+      .getByRole("table", { name: "Processes" })
+      .getByRole("row", { name: /Order to cash/ })
+      .waitFor();
+    expect(await alice.getByRole("row", { name: /Invoice entry/ }).count()).toBe(0);
+    const carolsList = await world.e2e.call("/api/processes?top=100", { as: "carol" });
+    expect(carolsList.body.value.map((process: any) => process.name)).not.toContain("Invoice entry");
+  });
+});
+
 describe("lists and sign-in", { timeout: 90_000 }, () => {
   test("a long list is paged through nextLink: Load more appends the next page", async () => {
     for (let index = 1; index <= 22; index += 1) {
@@ -316,7 +355,10 @@ describe("lists and sign-in", { timeout: 90_000 }, () => {
     // The header row and 22 processes; the button hides while loading, so it is the rows that tell.
     await rows.nth(22).waitFor();
     expect(await rows.count()).toBe(1 + 22);
-    expect(await page.getByRole("button", { name: "Load more" }).count(), "the last page has no nextLink").toBe(0);
+    expect(
+      await page.getByRole("button", { name: "Load more" }).count(),
+      "the last page has no nextLink",
+    ).toBe(0);
   });
 
   test("a token the API refuses (401) sends the user back to sign-in, saying why", async () => {

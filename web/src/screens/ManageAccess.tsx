@@ -61,26 +61,26 @@ export function ManageAccessPanel(props: {
   const canShare = process.actions.includes("share");
   const roles = grantableRoles(process.kind);
 
-  const reload = useCallback(() => {
-    api
-      .listAccess(process.id)
-      .then((list) => {
+  const reload = useCallback(async (): Promise<void> => {
+    await api.listAccess(process.id).then(
+      (list) => {
         setAccess(list);
         onChanged(list);
-      })
-      .catch((caught: unknown) => {
+      },
+      (caught: unknown) => {
         setError(errorText(caught));
-      });
+      },
+    );
   }, [api, process.id, onChanged]);
 
   useEffect(() => {
-    reload();
+    void reload();
   }, [reload]);
 
   const pending = access?.some((entry) => entry.invitation?.status === "pending") === true;
   useEffect(() => {
     if (!pending) return;
-    const timer = setTimeout(reload, pendingPollMs);
+    const timer = setTimeout(() => void reload(), pendingPollMs);
     return () => {
       clearTimeout(timer);
     };
@@ -103,14 +103,15 @@ export function ManageAccessPanel(props: {
   const act = (work: Promise<unknown>, done: string): void => {
     setError(undefined);
     setNotice(undefined);
+    // The notice shows with the list that reflects it.
     work
-      .then(() => {
+      .then(async () => {
+        await reload();
         setNotice(done);
-        reload();
       })
-      .catch((caught: unknown) => {
+      .catch(async (caught: unknown) => {
         setError(errorText(caught));
-        reload();
+        await reload();
       });
   };
 
@@ -119,9 +120,9 @@ export function ManageAccessPanel(props: {
     setNotice(undefined);
     api
       .resendInvitation(process.id, entry.principalId)
-      .then(() => {
+      .then(async () => {
+        await reload();
         setNotice(`The invitation to ${personName(entry)} is on its way again.`);
-        reload();
       })
       .catch((caught: unknown) => {
         if (caught instanceof ApiError && caught.status === 429) {

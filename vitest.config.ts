@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more workers only queue up behind Azurite.
     maxWorkers: 2,
+    // The production bundle is imported by Node itself, as the Azure worker imports it, not through Vite.
+    server: { deps: { external: [/[\\/]dist[\\/]bundle[\\/]/] } },
   },
 });

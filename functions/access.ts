@@ -7,48 +7,59 @@ import {
   processParamsSchema,
   shareSchema,
 } from "../shared/api.js";
+import { invalidContinuationToken as invalidToken } from "../shared/domain/listProcesses.js";
 import { AppError, BadRequestError } from "../shared/errors.js";
-import { authenticated, json, noContent, parseParams, parseQuery, readJsonBody } from "../shared/http.js";
-import { nextLink } from "./processes.js";
+import {
+  authenticated,
+  json,
+  noContent,
+  openPosition,
+  pageBody,
+  parseParams,
+  parseQuery,
+  readJsonBody,
+} from "../shared/http.js";
 
 const { app } = azureFunctions;
 
 export const listAccess = authenticated(async ({ request, caller, services }) => {
   const { id } = parseParams(request, processParamsSchema);
-  return json(200, { value: await services.processes.listAccess(caller, id) });
+  return json(200, { value: await services.useCases.listAccess.list(caller, id) });
 });
 
-/** 200 when every recipient succeeded, 207 when some failed, 400 when all failed. */
+/**
+ * 200 when every recipient succeeded, 207 when some failed, 400 when all failed. The counts are in
+ * the body because Power Automate takes a 207 for success: a flow branches on `failed`.
+ */
 export const shareProcess = authenticated(async ({ request, caller, services }) => {
   const { id } = parseParams(request, processParamsSchema);
   const share = await readJsonBody(request, shareSchema);
-  const results = await services.processes.share(caller, id, share);
-  const failed = results.filter((result) => result.status === "failed");
-  if (failed.length === 0) return json(200, { value: results });
-  if (failed.length < results.length) return json(207, { value: results });
-  throw new ShareFailedError(results);
+  const results = await services.useCases.shareProcess.share(caller, id, share);
+  const failed = results.filter((result) => result.status === "failed").length;
+  if (failed === results.length) throw new ShareFailedError(results);
+  return json(failed === 0 ? 200 : 207, { value: results, succeeded: results.length - failed, failed });
 });
 
 export const changeRole = authenticated(async ({ request, caller, services }) => {
   const { id, principalId } = parseParams(request, principalParamsSchema);
   const change = await readJsonBody(request, changeRoleSchema);
-  return json(200, await services.processes.changeRole(caller, id, principalId, change));
+  return json(200, await services.useCases.changeRole.change(caller, id, principalId, change));
 });
 
 export const revokeAccess = authenticated(async ({ request, caller, services }) => {
   const { id, principalId } = parseParams(request, principalParamsSchema);
-  await services.processes.revoke(caller, id, principalId);
+  await services.useCases.revokeAccess.revoke(caller, id, principalId);
   return noContent();
 });
 
-export const listAudit = authenticated(async ({ request, caller, services }) => {
-  const { id } = parseParams(request, processParamsSchema);
-  const { top, continuationToken } = parseQuery(request, pageQuerySchema);
-  const page = await services.processes.audit(caller, id, top, continuationToken);
-  return json(200, {
-    value: page.items,
-    ...(page.continuationToken !== undefined && { nextLink: nextLink(request, top, page.continuationToken) }),
-  });
+export const listAudit = authenticated(async (call) => {
+  const { id } = parseParams(call.request, processParamsSchema);
+  const { top, continuationToken } = parseQuery(call.request, pageQuerySchema);
+  const binding = { route: "audit", resource: id };
+  const position = openPosition(call, binding, continuationToken);
+  if (position !== undefined && typeof position !== "string") throw invalidToken();
+  const page = await call.services.useCases.listAudit.list(call.caller, id, top, position);
+  return json(200, pageBody(call, binding, top, page));
 });
 
 /** Every recipient failed: a 400 whose code is theirs when they agree, with each result attached. */

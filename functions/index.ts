@@ -7,6 +7,8 @@ import "./users.js";
 import "./recordings.js";
 import "./openapi.js";
 import "./invitations.js";
+// Last, though the host's route precedence, not this order, is what puts it after every other route.
+import "./notFound.js";
 
 import azureFunctions from "@azure/functions";
 

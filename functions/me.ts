@@ -13,14 +13,10 @@ export const getMe = authenticated(({ caller, services }) => {
 
 /** Anonymous liveness and storage reachability; reveals nothing else. */
 export const getHealth = anonymous(async ({ services, context }) => {
-  try {
-    await services.ready();
-    await services.store.getProcess("00000000-0000-0000-0000-000000000000");
-    return json(200, { status: "ok" });
-  } catch (error) {
-    context.warn("Health check: storage unreachable", error instanceof Error ? error.message : String(error));
-    return json(503, { status: "unavailable" });
-  }
+  const health = await services.useCases.checkHealth.check();
+  if (health.status === "ok") return json(200, { status: "ok" });
+  context.warn("Health check: storage unreachable", health.reason);
+  return json(503, { status: "unavailable" });
 });
 
 app.http("getMe", { route: "me", methods: ["GET"], authLevel: "anonymous", handler: getMe });

@@ -1,4 +1,4 @@
-import azureFunctions, { type HttpRequest } from "@azure/functions";
+import azureFunctions, { type InvocationContext, type Timer } from "@azure/functions";
 
 import {
   createProcessSchema,
@@ -6,8 +6,20 @@ import {
   processParamsSchema,
   updateProcessSchema,
 } from "../shared/api.js";
-import type { ProcessView } from "../shared/domain/processService.js";
-import { authenticated, json, noContent, parseParams, parseQuery, readJsonBody } from "../shared/http.js";
+import { getServices } from "../shared/composition.js";
+import type { ProcessView } from "../shared/domain/sharingCore.js";
+import {
+  authenticated,
+  json,
+  noContent,
+  openPosition,
+  pageBody,
+  parseParams,
+  parseQuery,
+  readJsonBody,
+} from "../shared/http.js";
+
+export { nextLink } from "../shared/http.js";
 
 const { app } = azureFunctions;
 
@@ -19,47 +31,44 @@ function processBody(view: ProcessView): Omit<ProcessView, "etag"> {
 
 export const createProcess = authenticated(async ({ request, caller, services }) => {
   const input = await readJsonBody(request, createProcessSchema);
-  const view = await services.processes.create(caller, input);
+  const view = await services.useCases.createProcess.create(caller, input);
   return json(201, processBody(view), { ETag: view.etag, Location: `/api/processes/${view.id}` });
 });
 
-export const listProcesses = authenticated(async ({ request, caller, services }) => {
-  const { top, continuationToken } = parseQuery(request, pageQuerySchema);
-  const page = await services.processes.list(caller, top, continuationToken);
-  return json(200, {
-    value: page.items,
-    ...(page.continuationToken !== undefined && { nextLink: nextLink(request, top, page.continuationToken) }),
-  });
+export const listProcesses = authenticated(async (call) => {
+  const { top, continuationToken } = parseQuery(call.request, pageQuerySchema);
+  const binding = { route: "processes", resource: "" };
+  const position = openPosition(call, binding, continuationToken);
+  const page = await call.services.useCases.listProcesses.list(call.caller, top, position);
+  return json(200, pageBody(call, binding, top, page));
 });
 
 export const getProcess = authenticated(async ({ request, caller, services }) => {
   const { id } = parseParams(request, processParamsSchema);
-  const view = await services.processes.get(caller, id);
+  const view = await services.useCases.getProcess.get(caller, id);
   return json(200, processBody(view), { ETag: view.etag });
 });
 
 export const updateProcess = authenticated(async ({ request, caller, services }) => {
   const { id } = parseParams(request, processParamsSchema);
   const changes = await readJsonBody(request, updateProcessSchema);
-  const view = await services.processes.update(
-    caller,
-    id,
-    changes,
-    request.headers.get("if-match") ?? undefined,
-  );
+  const ifMatch = request.headers.get("if-match") ?? undefined;
+  const view = await services.useCases.updateProcess.update(caller, id, changes, ifMatch);
   return json(200, processBody(view), { ETag: view.etag });
 });
 
 export const deleteProcess = authenticated(async ({ request, caller, services }) => {
   const { id } = parseParams(request, processParamsSchema);
-  await services.processes.delete(caller, id);
+  await services.useCases.deleteProcess.delete(caller, id);
   return noContent();
 });
 
-/** The next page's link, relative to the API so that it holds behind any proxy. */
-export function nextLink(request: HttpRequest, top: number, continuationToken: string): string {
-  const path = new URL(request.url).pathname;
-  return `${path}?${new URLSearchParams({ top: String(top), continuationToken }).toString()}`;
+/** Every 30 seconds: list rows that writes left ahead of a commit that never came are put right. */
+export async function repairLists(_timer: Timer, context: InvocationContext): Promise<void> {
+  const services = getServices();
+  await services.ready();
+  const { repaired, failed } = await services.useCases.repairLists.sweep();
+  if (repaired > 0 || failed > 0) context.log("List repair sweep", { repaired, failed });
 }
 
 app.http("createProcess", {
@@ -92,3 +101,4 @@ app.http("deleteProcess", {
   authLevel: "anonymous",
   handler: deleteProcess,
 });
+app.timer("repairLists", { schedule: "*/30 * * * * *", handler: repairLists });

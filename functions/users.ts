@@ -1,6 +1,7 @@
 import azureFunctions from "@azure/functions";
 import { z } from "zod";
 
+import { searchPeople } from "../shared/directory/peopleSearch.js";
 import { searchLimits } from "../shared/directory/searchLimits.js";
 import { authenticated, json, parseQuery } from "../shared/http.js";
 
@@ -18,10 +19,16 @@ const usersQuery = z
   })
   .strict();
 
-/** People picker: members and guests of the tenant whose name or email starts with `search`. */
-export const listUsers = authenticated(async ({ request, services }) => {
+/**
+ * People picker: members and guests of the tenant whose name or email starts with `search`; a
+ * guest caller, by default, the one person with exactly that address (see peopleSearch.ts).
+ */
+export const listUsers = authenticated(async ({ request, caller, services }) => {
   const { search, top } = parseQuery(request, usersQuery);
-  const found = await services.directory.search(search, top);
+  const found = await searchPeople(caller, search, top, {
+    directory: services.directory,
+    guestSearch: services.config.guestSearch,
+  });
   return json(200, {
     value: found.map(({ id, displayName, email, userType }) => ({ id, displayName, email, userType })),
   });

@@ -13,13 +13,14 @@ param corsAllowedOrigins array
 param emailDataLocation string
 param staticWebAppLocation string
 
-// The names the code uses (shared/storage/tables.ts, shared/storage/invitationQueue.ts);
-// test/infra/settings.test.ts holds these lists to the code.
 // The Static Web App's own origin is always allowed; APP_BASE_URL (a custom domain) too when set.
 var webOrigin = 'https://${staticWebApp.properties.defaultHostname}'
 var frontEndUrl = empty(appBaseUrl) ? webOrigin : appBaseUrl
 var allowedOrigins = filter(union(corsAllowedOrigins, [webOrigin]), origin => !empty(origin))
-var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations']
+
+// The names the code uses (shared/storage/tables.ts, shared/storage/invitationQueue.ts);
+// test/infra/settings.test.ts holds these lists to the code.
+var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'InvitationQuotas', 'ListRepairs']
 var queueNames = ['invitations', 'invitations-poison']
 
 var functionAppName = 'func-${resourceToken}'
@@ -228,6 +229,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       EMAIL_ENDPOINT: 'https://${communication.properties.hostName}/'
       EMAIL_SENDER_ADDRESS: emailSenderAddress
       INVITATION_RESEND_COOLDOWN_SECONDS: '300'
+      INVITATION_SHARER_HOURLY_QUOTA: '100'
 
       // Graph as the API's app registration, signed in by this identity through a federated credential.
       DIRECTORY_MODE: 'graph'
@@ -235,6 +237,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       GRAPH_CLIENT_ID: apiClientId
       GRAPH_MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
       GRAPH_API_SERVICE_PRINCIPAL_ID: apiServicePrincipalId
+      // Guests look people up by exact address only, as Entra's default guest restrictions allow.
+      USERS_GUEST_SEARCH: 'exactAddress'
+
+      RECORDINGS_MAX_PER_PROCESS: '10000'
+      RECORDINGS_MAX_PER_USER: '1000'
     }
   }
 }

@@ -85,10 +85,12 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
   const tenantDomain =
     directory.users.find((user) => user.userType === "Member")?.email.split("@")[1] ?? "contoso.example";
   const roleIds = new Map(
-    [...new Set(directory.users.flatMap((user) => user.appRoles))].map((value) => [
-      value,
-      stableGuid(`role:${value}`),
-    ]),
+    [
+      ...new Set([
+        ...directory.users.flatMap((user) => user.appRoles),
+        ...directory.groups.flatMap((group) => group.appRoles ?? []),
+      ]),
+    ].map((value) => [value, stableGuid(`role:${value}`)]),
   );
   let baseUrl = "";
 
@@ -296,6 +298,21 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
       });
       return { status: 200, body: { value } };
     }
+    // A group's direct members that are users (the cast segment), paged like every list.
+    const groupMembers = /^\/v1\.0\/groups\/([^/]+)\/members\/microsoft\.graph\.user$/.exec(path);
+    if (method === "GET" && groupMembers !== null) {
+      const group = directory.groups.find((candidate) =>
+        sameId(candidate.id, decodeURIComponent(groupMembers[1] ?? "")),
+      );
+      if (group === undefined) return graphError(404, "Request_ResourceNotFound", "No such group.");
+      const members = directory.users.filter((user) =>
+        (group.members ?? []).some((member) => sameId(member, user.id)),
+      );
+      return page(
+        url,
+        members.map((user) => project(graphUser(user), select)),
+      );
+    }
     const servicePrincipal = /^\/v1\.0\/servicePrincipals\/([^/]+)(\/appRoleAssignedTo)?$/.exec(path);
     if (method === "GET" && servicePrincipal !== null) {
       if (
@@ -313,12 +330,19 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<G
         }));
         return { status: 200, body: { id: options.servicePrincipalId, appRoles } };
       }
-      const assignments = directory.users.flatMap((user) =>
-        user.appRoles.map((value) => ({
-          id: stableGuid(`assignment:${user.id}:${value}`),
-          principalId: user.id,
-          principalType: "User",
-          principalDisplayName: user.displayName,
+      const assignments = [
+        ...directory.users.map((user) => ({ ...user, principalType: "User" })),
+        ...directory.groups.map((group) => ({
+          ...group,
+          appRoles: group.appRoles ?? [],
+          principalType: "Group",
+        })),
+      ].flatMap((principal) =>
+        principal.appRoles.map((value) => ({
+          id: stableGuid(`assignment:${principal.id}:${value}`),
+          principalId: principal.id,
+          principalType: principal.principalType,
+          principalDisplayName: principal.displayName,
           appRoleId: roleIds.get(value),
           resourceId: options.servicePrincipalId,
         })),

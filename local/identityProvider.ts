@@ -44,6 +44,11 @@ export interface DevTokenRequest {
   readonly expiresIn?: number;
   /** A token for an application acting as itself (no user, no `scp`). */
   readonly appOnly?: boolean;
+  /**
+   * The optional `acct` claim (0 member, 1 guest), minted by default as an app registration that
+   * asks for it gets it; false mints a token without it, as Entra does when it is not configured.
+   */
+  readonly accountStatus?: boolean;
 }
 
 export interface DevTokenResponse {
@@ -75,6 +80,7 @@ const maxBodyBytes = 16 * 1024;
 export const devTokenRequestSchema = z.strictObject({
   user: z.string().trim().min(1, "name a dev user by alias (alice) or id"),
   roles: z.array(z.string().min(1)).max(50).optional(),
+  accountStatus: z.boolean().optional(),
   audience: z.string().min(1).optional(),
   tenantId: z.string().min(1).optional(),
   scope: z.string().max(1000).optional(),
@@ -152,6 +158,7 @@ export class DevIdentityProvider {
         "preferred_username",
         "scp",
         "roles",
+        "acct",
         "ver",
         "iat",
         "nbf",
@@ -218,6 +225,7 @@ export class DevIdentityProvider {
             name: user.displayName,
             preferred_username: user.email,
             scp: request.scope ?? this.options.defaultScope ?? "Process.ReadWrite",
+            ...(request.accountStatus !== false && { acct: user.userType === "Guest" ? 1 : 0 }),
           };
     return {
       access_token: await this.sign(claims),

@@ -1,5 +1,5 @@
-import { existsSync, realpathSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -24,7 +24,7 @@ export const defaultAzuritePorts: AzuritePorts = { blob: 10000, queue: 10001, ta
 export interface LocalHostOptions {
   /** Where host.json, local.settings*.json and dist/ are; the working directory by default. */
   readonly appRoot?: string;
-  /** The built entry; `<appRoot>/dist/functions/index.js` by default. */
+  /** The app's entry; by default `main` in `<appRoot>/package.json`, as in Azure: the production bundle. */
   readonly entry?: string;
   /** 7071 by default; 0 picks a free port. */
   readonly port?: number;
@@ -43,6 +43,9 @@ export interface LocalHost {
   /** e.g. `http://localhost:7071`; the API is under `${url}/api`. */
   readonly url: string;
   readonly port: number;
+  /** The entry file the functions were loaded from, and whether it is package.json `main`. */
+  readonly entry: string;
+  readonly entryIsMain: boolean;
   readonly host: RunningFunctionsHost;
   readonly storageConnectionString: string;
   readonly azurite: { readonly started: boolean; readonly location?: string };
@@ -56,7 +59,7 @@ const developmentStorage = /^usedevelopmentstorage=true;?$/i;
 
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
   const appRoot = resolve(options.appRoot ?? process.cwd());
-  const entry = resolve(appRoot, options.entry ?? join("dist", "functions", "index.js"));
+  const entry = resolve(appRoot, options.entry ?? packageMain(appRoot));
   const requestedPort = options.port ?? defaultPort;
   // A free port is held until the host listens on it, so that Azurite cannot pick it meanwhile.
   const reservation = requestedPort === 0 ? await reservePort() : undefined;
@@ -149,6 +152,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     return {
       url: host.url,
       port: host.port,
+      entry,
+      entryIsMain: options.entry === undefined,
       host,
       storageConnectionString,
       azurite: {
@@ -171,6 +176,23 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     await azurite?.stop();
     throw error;
   }
+}
+
+/** What the Azure worker loads: package.json `main` (azure-functions-nodejs-worker `startApp`). */
+function packageMain(appRoot: string): string {
+  const file = join(appRoot, "package.json");
+  let main: unknown;
+  try {
+    main = (JSON.parse(readFileSync(file, "utf8")) as { main?: unknown }).main;
+  } catch (error) {
+    throw new HostConfigurationError(
+      `${file} cannot be read (${error instanceof Error ? error.message : String(error)}): the Azure host loads the app from its "main".`,
+    );
+  }
+  if (typeof main !== "string" || main.trim() === "") {
+    throw new HostConfigurationError(`${file} has no "main": the Azure host would load no functions.`);
+  }
+  return main;
 }
 
 function requiredSetting(name: string): string {
@@ -205,6 +227,7 @@ export function startupBanner(local: LocalHost, seconds: number, webUrl?: string
     "",
     "Local stand-ins:",
     `  API                     ${url}/api`,
+    `  function app            ${relative(process.cwd(), local.entry)}${local.entryIsMain ? " (package.json main: what Azure loads)" : ""}`,
     `  dev identity provider   ${local.identityProvider.issuer}  (POST ${local.identityProvider.tokenEndpoint} {"user":"alice"})`,
     `  dev mailbox             ${url}${local.mailbox.basePath}  (GET lists, DELETE empties; open it in a browser)`,
     `  Azurite                 ${local.azurite.started ? "started" : "reused"}${local.azurite.location === undefined ? " (in memory)" : `, data in ${local.azurite.location}`}`,

@@ -1,5 +1,6 @@
 // @ts-check
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
@@ -11,7 +12,8 @@ import { build } from "esbuild";
  * The production bundle, and what deployment ships: every function file and every dependency in
  * one minified ES module, except `@azure/functions` (its `app` registry must be the host's one) and
  * `@azure/functions-core` (provided by the Azure Node worker at run time).
- * `npm run bundle` writes dist/bundle/index.js; the benchmark builds it with this same function.
+ * `npm run bundle` writes dist/bundle/index.js; the benchmark builds it with this same function, and
+ * the test run (test/support/globalSetup.ts) with `ensureBundle`, only when a source changed.
  */
 
 const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -44,8 +46,7 @@ const zodEnglishOnly = {
  * chunks behind a dynamic `import()`).
  * @param {import("esbuild").Metafile["outputs"]} outputs
  */
-function startupBytes(outputs) {
-  const entry = relative(appRoot, bundleEntry).split("\\").join("/");
+function startupBytes(outputs, entry) {
   const seen = new Set();
   const visit = (/** @type {string} */ file) => {
     if (seen.has(file) || outputs[file] === undefined) return;
@@ -63,39 +64,83 @@ function startupBytes(outputs) {
  */
 export async function buildBundle() {
   const started = performance.now();
-  await rm(bundleDir, { recursive: true, force: true });
-  await mkdir(bundleDir, { recursive: true });
-  const result = await build({
-    absWorkingDir: appRoot,
-    entryPoints: { index: "functions/index.ts" },
-    outdir: bundleDir,
-    // What only Azure needs (managed identity, the Graph directory's msal) loads on first use, from chunks.
-    splitting: true,
-    chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    minify: true,
-    legalComments: "none",
-    external: ["@azure/functions", "@azure/functions-core"],
-    // Bundled CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
-    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-    plugins: [zodEnglishOnly],
-    metafile: true,
-    logLevel: "warning",
-  });
-  // The bundle is an ES module whatever the surrounding package.json says.
-  await writeFile(join(bundleDir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
-  await writeFile(join(bundleDir, "meta.json"), JSON.stringify(result.metafile));
+  // What the inputs' times are compared with: a file changed while esbuild runs makes the next check stale.
+  const startedAt = Date.now();
+  // Written beside and swapped in whole, so that a host running the previous bundle, or a second
+  // build at the same time, never sees a half-written folder.
+  const nextDir = `${bundleDir}.next-${process.pid}-${startedAt}`;
+  await mkdir(nextDir, { recursive: true });
+  let result;
+  try {
+    result = await build({
+      absWorkingDir: appRoot,
+      entryPoints: { index: "functions/index.ts" },
+      outdir: nextDir,
+      // What only Azure needs (managed identity, the Graph directory's msal) loads on first use, from chunks.
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      minify: true,
+      legalComments: "none",
+      external: ["@azure/functions", "@azure/functions-core"],
+      // Bundled CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
+      banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+      plugins: [zodEnglishOnly],
+      metafile: true,
+      logLevel: "warning",
+    });
+    // The bundle is an ES module whatever the surrounding package.json says.
+    await writeFile(join(nextDir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+    await writeFile(join(nextDir, "meta.json"), JSON.stringify({ ...result.metafile, startedAt }));
+    const previousDir = `${bundleDir}.previous-${process.pid}-${startedAt}`;
+    if (existsSync(bundleDir)) await rename(bundleDir, previousDir);
+    await rename(nextDir, bundleDir).catch((/** @type {unknown} */ error) => {
+      // Another build swapped its folder in meanwhile: built from the same sources, it stands.
+      if (!existsSync(bundleEntry)) throw error;
+    });
+    await rm(previousDir, { recursive: true, force: true });
+  } finally {
+    await rm(nextDir, { recursive: true, force: true });
+  }
   const outputs = result.metafile.outputs;
   const totalBytes = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
+  const entryKey = relative(appRoot, join(nextDir, "index.js")).split("\\").join("/");
   return {
     file: bundleEntry,
-    bytes: startupBytes(outputs),
+    bytes: startupBytes(outputs, entryKey),
     totalBytes,
     milliseconds: performance.now() - started,
   };
+}
+
+/** What else decides the bundle's content besides the files esbuild read. */
+const buildInputs = ["scripts/build-bundle.mjs", "package-lock.json", "tsconfig.json"];
+
+/**
+ * Whether dist/bundle was built after the last change to every file it was built from (the inputs
+ * esbuild recorded, this script, the lockfile): a changed or deleted input, or no bundle, is stale.
+ */
+export function bundleIsCurrent() {
+  const metaFile = join(bundleDir, "meta.json");
+  if (!existsSync(bundleEntry) || !existsSync(metaFile)) return false;
+  /** @type {import("esbuild").Metafile & { startedAt?: number }} */
+  const meta = JSON.parse(readFileSync(metaFile, "utf8"));
+  const builtAt = meta.startedAt ?? 0;
+  const inputs = [...Object.keys(meta.inputs).filter((input) => !input.includes(":")), ...buildInputs];
+  return inputs.every((input) => {
+    const file = join(appRoot, input);
+    return existsSync(file) && statSync(file).mtimeMs <= builtAt;
+  });
+}
+
+/** Builds the bundle unless it is current; says which it did. */
+export async function ensureBundle() {
+  if (bundleIsCurrent()) return { file: bundleEntry, built: false, milliseconds: 0 };
+  const { milliseconds } = await buildBundle();
+  return { file: bundleEntry, built: true, milliseconds };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -4,33 +4,75 @@ import type { QueueClient } from "@azure/storage-queue";
 import { createTokenValidator, type TokenValidator } from "./auth/tokenValidator.js";
 import { type Config, getConfig } from "./config.js";
 import { DevDirectory } from "./directory/devDirectory.js";
-import { ProcessService } from "./domain/processService.js";
+import { ProcessAccess } from "./domain/authorization.js";
+import { ChangeRole } from "./domain/changeRole.js";
+import { CheckHealth } from "./domain/checkHealth.js";
+import { CreateProcess } from "./domain/createProcess.js";
+import { DeleteProcess } from "./domain/deleteProcess.js";
+import { GetProcess } from "./domain/getProcess.js";
+import { ListAccess } from "./domain/listAccess.js";
+import { ListAudit } from "./domain/listAudit.js";
+import { ListProcesses } from "./domain/listProcesses.js";
+import { type DeleteBudget, ListRepairer } from "./domain/listRepair.js";
+import { RevokeAccess } from "./domain/revokeAccess.js";
+import { RoleChanges } from "./domain/roleChanges.js";
+import { ShareProcess } from "./domain/shareProcess.js";
+import type { SharingPorts } from "./domain/sharingCore.js";
+import { UpdateProcess } from "./domain/updateProcess.js";
 import { createMailSender, type MailSender, type MailSenderTuning } from "./email/mailSender.js";
+import { PagingCodec } from "./http.js";
 import { InvitationLedger } from "./invitations/invitationLedger.js";
 import { InvitationResender } from "./invitations/invitationResender.js";
 import { InvitationSender } from "./invitations/invitationSender.js";
 import { InvitationSweeper } from "./invitations/invitationSweeper.js";
 import { PendingInvitationIndex } from "./invitations/pendingInvitations.js";
 import { type QueueRetrySettings, readQueueRetrySettings } from "./invitations/queueSettings.js";
+import { SharerQuota } from "./invitations/sharerQuota.js";
 import { type Clock, type Directory, type InvitationQueue, systemClock } from "./ports.js";
 import { RecordingService } from "./recordings/recordingService.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
+import { AuditTrailStore } from "./storage/auditTrail.js";
 import { invitationQueueName, openQueueClient, StorageInvitationQueue } from "./storage/invitationQueue.js";
+import { ListRepairStore } from "./storage/listRepairLog.js";
+import { ProcessIndexStore } from "./storage/processIndex.js";
 import { ProcessStore } from "./storage/processStore.js";
+import { RoleRowStore } from "./storage/roleRows.js";
 import { createTables, ensureTables } from "./storage/tables.js";
+import { UserListStore } from "./storage/userLists.js";
+
+/** The sharing use cases, one per file under shared/domain/. */
+export interface UseCases {
+  readonly createProcess: CreateProcess;
+  readonly listProcesses: ListProcesses;
+  readonly getProcess: GetProcess;
+  readonly updateProcess: UpdateProcess;
+  readonly deleteProcess: DeleteProcess;
+  readonly listAccess: ListAccess;
+  readonly shareProcess: ShareProcess;
+  readonly changeRole: ChangeRole;
+  readonly revokeAccess: RevokeAccess;
+  readonly listAudit: ListAudit;
+  readonly repairLists: ListRepairer;
+  readonly checkHealth: CheckHealth;
+}
 
 /**
- * The composition root: the one place that picks an adapter for each port from configuration.
- * Built once per process; functions reach it through `getServices()`.
+ * The composition root: the one place that picks an adapter for each port from configuration
+ * and hands out use cases. Built once per process; functions reach it through `getServices()`.
  */
 export interface Services {
   readonly config: Config;
   readonly clock: Clock;
   readonly tokenValidator: TokenValidator;
+  /** The process rows (the invitation sender reads processes through it; tests read its tables). */
   readonly store: ProcessStore;
   readonly directory: Directory;
   readonly invitations: InvitationQueue;
-  readonly processes: ProcessService;
+  readonly useCases: UseCases;
+  /** The sealed paging codec of the HTTP edge. */
+  readonly paging: PagingCodec;
+  /** `loadAuthorized`, for the recordings and invitation code. */
+  readonly processes: ProcessAccess;
   readonly recordings: RecordingService;
   readonly mail: MailSender;
   /** host.json's queue retries, which the invitation sender agrees with. */
@@ -50,6 +92,8 @@ export interface ServiceOptions {
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
   /** The queue invitations are handed over to (tests: a queue of their own, or a broken one). */
   readonly invitationQueue?: QueueClient;
+  /** How much of a process one delete request or sweep removes (tests make it small). */
+  readonly deleteBudget?: DeleteBudget;
   /** The mail sender's waits (tests shorten them). */
   readonly mailTuning?: MailSenderTuning;
 }
@@ -84,15 +128,44 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const pendingInvitations = new PendingInvitationIndex(tables.pendingInvitations);
   const mail = createMailSender(config.email, options.mailTuning);
   let tablesReady: Promise<void> | undefined;
-  const processes = new ProcessService({
-    store,
+  const ready = (): Promise<void> => {
+    tablesReady ??= ensureTables(tables).catch((error: unknown) => {
+      tablesReady = undefined;
+      throw error;
+    });
+    return tablesReady;
+  };
+  const ports: SharingPorts = {
+    processes: store,
+    roles: new RoleRowStore(tables),
+    audit: new AuditTrailStore(tables),
+    lists: new UserListStore(tables),
+    index: new ProcessIndexStore(tables),
+    repairs: new ListRepairStore(tables),
     directory,
     invitations,
+    pendingInvitations,
     clock,
     appRoles: { adminRole: config.auth.adminRole, shareRole: config.auth.shareRole },
     ...(options.warn !== undefined && { warn: options.warn }),
-    pendingInvitations,
-  });
+  };
+  const processes = new ProcessAccess(ports);
+  const repair = new ListRepairer(ports, options.deleteBudget);
+  const roleChanges = new RoleChanges(ports, processes, repair);
+  const useCases: UseCases = {
+    createProcess: new CreateProcess(ports, repair),
+    listProcesses: new ListProcesses(ports),
+    getProcess: new GetProcess(processes),
+    updateProcess: new UpdateProcess(ports, processes, repair),
+    deleteProcess: new DeleteProcess(ports, processes, repair),
+    listAccess: new ListAccess(ports, processes),
+    shareProcess: new ShareProcess(ports, processes, roleChanges),
+    changeRole: new ChangeRole(processes, roleChanges),
+    revokeAccess: new RevokeAccess(processes, roleChanges),
+    listAudit: new ListAudit(ports, processes),
+    repairLists: repair,
+    checkHealth: new CheckHealth(store, ready),
+  };
   return {
     config,
     clock,
@@ -100,8 +173,15 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     store,
     directory,
     invitations,
+    useCases,
+    paging: new PagingCodec(config.pagingTokenKey, clock),
     processes,
-    recordings: new RecordingService({ processes, store: new RecordingStore(tables.processes), clock }),
+    recordings: new RecordingService({
+      processes,
+      store: new RecordingStore(tables.processes),
+      clock,
+      limits: { perProcess: config.recordings.maxPerProcess, perUser: config.recordings.maxPerUser },
+    }),
     mail,
     queueSettings: readQueueRetrySettings(),
     invitationSender: new InvitationSender({
@@ -112,6 +192,8 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
       mail,
       clock,
       appBaseUrl: config.appBaseUrl,
+      cooldownSeconds: config.email.resendCooldownSeconds,
+      quota: new SharerQuota(tables.invitationQuotas, config.email.sharerHourlyQuota),
       ...(options.mailTuning?.pollIntervalMs !== undefined && {
         runningPollMs: options.mailTuning.pollIntervalMs,
       }),
@@ -132,13 +214,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
       cooldownSeconds: config.email.resendCooldownSeconds,
       ...(options.warn !== undefined && { warn: options.warn }),
     }),
-    ready: () => {
-      tablesReady ??= ensureTables(tables).catch((error: unknown) => {
-        tablesReady = undefined;
-        throw error;
-      });
-      return tablesReady;
-    },
+    ready,
   };
 }
 

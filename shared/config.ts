@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 import { z } from "zod";
 
 /**
@@ -59,6 +61,8 @@ export const settingsSchema = z
     EMAIL_ENDPOINT: url.optional(),
     EMAIL_SENDER_ADDRESS: z.email(),
     INVITATION_RESEND_COOLDOWN_SECONDS: positiveInt(300),
+    /** Invitation emails one sharer may cause per sliding hour (shares, role changes, re-sends). */
+    INVITATION_SHARER_HOURLY_QUOTA: z.coerce.number().int().min(1).max(500).default(100),
 
     DIRECTORY_MODE: z.enum(["dev", "graph"]).default("graph"),
     DEV_DIRECTORY_FILE: optionalText,
@@ -68,6 +72,16 @@ export const settingsSchema = z
     GRAPH_CERTIFICATE_PATH: optionalText,
     GRAPH_MANAGED_IDENTITY_CLIENT_ID: guid.optional(),
     GRAPH_API_SERVICE_PRINCIPAL_ID: guid.optional(),
+    /** What a guest may ask the people picker: an exact address (Entra's default for guests), nothing, or any prefix as members. */
+    USERS_GUEST_SEARCH: z.enum(["exactAddress", "none", "prefix"]).default("exactAddress"),
+
+    RECORDINGS_MAX_PER_PROCESS: positiveInt(10_000),
+    RECORDINGS_MAX_PER_USER: positiveInt(1_000),
+    /** The key that seals continuation tokens: 32 bytes, base64. Required in Azure; generated locally. */
+    PAGING_TOKEN_KEY: z
+      .string()
+      .refine((value) => Buffer.from(value, "base64").length === 32, "32 bytes, base64 encoded")
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (
@@ -122,7 +136,10 @@ export interface EmailConfig {
   readonly connectionString?: string;
   readonly endpoint?: string;
   readonly senderAddress: string;
+  /** Least time between two invitation emails to one person about one process, on every path. */
   readonly resendCooldownSeconds: number;
+  /** Invitation emails one sharer may cause per sliding hour. */
+  readonly sharerHourlyQuota: number;
 }
 
 export interface DirectoryConfig {
@@ -138,6 +155,15 @@ export interface DirectoryConfig {
   readonly apiServicePrincipalId?: string;
 }
 
+/** What a guest may ask the people picker: an exact address only, nothing, or any prefix as members may. */
+export type GuestSearch = "exactAddress" | "none" | "prefix";
+
+export interface RecordingsConfig {
+  readonly maxPerProcess: number;
+  /** Per user within one process. */
+  readonly maxPerUser: number;
+}
+
 export interface Config {
   readonly storage: StorageConfig;
   readonly auth: AuthConfig;
@@ -145,6 +171,10 @@ export interface Config {
   readonly corsAllowedOrigins: readonly string[];
   readonly email: EmailConfig;
   readonly directory: DirectoryConfig;
+  readonly guestSearch: GuestSearch;
+  readonly recordings: RecordingsConfig;
+  /** The continuation tokens' sealing key (base64 of 32 bytes). */
+  readonly pagingTokenKey: string;
 }
 
 export class ConfigError extends Error {
@@ -166,6 +196,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   }
   const s = parsed.data;
+  // In Azure (the platform sets WEBSITE_INSTANCE_ID) tokens must outlive an instance: the key is a setting.
+  if (s.PAGING_TOKEN_KEY === undefined && given.WEBSITE_INSTANCE_ID !== undefined) {
+    throw new ConfigError(["PAGING_TOKEN_KEY: required in Azure (32 random bytes, base64)"]);
+  }
   const authority = s.AUTH_AUTHORITY_HOST.replace(/\/+$/, "");
   const config: Config = {
     storage: {
@@ -200,6 +234,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       endpoint: s.EMAIL_ENDPOINT,
       senderAddress: s.EMAIL_SENDER_ADDRESS,
       resendCooldownSeconds: s.INVITATION_RESEND_COOLDOWN_SECONDS,
+      sharerHourlyQuota: s.INVITATION_SHARER_HOURLY_QUOTA,
     },
     directory: {
       mode: s.DIRECTORY_MODE,
@@ -213,6 +248,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       managedIdentityClientId: s.GRAPH_MANAGED_IDENTITY_CLIENT_ID,
       apiServicePrincipalId: s.GRAPH_API_SERVICE_PRINCIPAL_ID,
     },
+    guestSearch: s.USERS_GUEST_SEARCH,
+    recordings: { maxPerProcess: s.RECORDINGS_MAX_PER_PROCESS, maxPerUser: s.RECORDINGS_MAX_PER_USER },
+    pagingTokenKey: s.PAGING_TOKEN_KEY ?? randomBytes(32).toString("base64"),
   };
   return deepFreeze(config);
 }

@@ -1,8 +1,10 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { z } from "zod";
 
 import { getServices, type Services } from "./composition.js";
-import type { Caller } from "./domain/model.js";
+import type { Caller, Page } from "./domain/model.js";
 import {
   AppError,
   BadRequestError,
@@ -12,6 +14,8 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "./errors.js";
+import { calledUrl } from "./openapi/deployment.js";
+import type { Clock } from "./ports.js";
 
 /**
  * The HTTP edge. Function handlers are thin: `authenticated(...)` resolves the caller from the
@@ -147,4 +151,94 @@ function toFieldError(issue: z.core.$ZodIssue): FieldError {
     return { field: [...path, ...issue.keys].join("."), message: "is not a known field" };
   }
   return { field: path.join("."), message: issue.message };
+}
+
+// ---- paging: one sealed codec, nextLink and page bodies ------------------------------------------
+
+/** What a continuation token is bound to: who asked, which list, of which resource. */
+export interface PageBinding {
+  readonly callerId: string;
+  /** The list it pages, e.g. `processes`, `audit`. */
+  readonly route: string;
+  /** The resource whose list it is (a process id), or "" for the caller's own list. */
+  readonly resource: string;
+}
+
+/** How long a continuation token stays good. */
+const tokenLifetimeMs = 24 * 60 * 60 * 1000;
+
+/**
+ * Continuation tokens are sealed with AES-256-GCM under `PAGING_TOKEN_KEY`: the position inside
+ * is unreadable and unforgeable, and the binding (caller, route, resource) is authenticated with
+ * it, so a token works only for the caller and the list it was issued for. Anything else —
+ * forged, altered, foreign, expired, or sealed under another key — is 400 `invalid_continuation_token`.
+ */
+export class PagingCodec {
+  private readonly key: Buffer;
+
+  constructor(
+    keyBase64: string,
+    private readonly clock: Clock,
+  ) {
+    this.key = Buffer.from(keyBase64, "base64");
+  }
+
+  seal(binding: PageBinding, position: unknown): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.key, iv);
+    cipher.setAAD(Buffer.from(JSON.stringify(binding)));
+    const body = JSON.stringify({ p: position, e: this.clock.now().getTime() + tokenLifetimeMs });
+    const sealed = Buffer.concat([cipher.update(body, "utf8"), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64url");
+  }
+
+  open(binding: PageBinding, token: string): unknown {
+    try {
+      const bytes = Buffer.from(token, "base64url");
+      if (bytes.length < 29 || bytes.toString("base64url") !== token) throw new Error("not base64url");
+      const decipher = createDecipheriv("aes-256-gcm", this.key, bytes.subarray(0, 12));
+      decipher.setAAD(Buffer.from(JSON.stringify(binding)));
+      decipher.setAuthTag(bytes.subarray(12, 28));
+      const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString("utf8");
+      const { p, e } = JSON.parse(text) as { p: unknown; e: number };
+      if (typeof e !== "number" || e < this.clock.now().getTime()) throw new Error("expired");
+      return p;
+    } catch {
+      throw new BadRequestError(
+        "invalid_continuation_token",
+        "The continuation token is not one this service issued to you for this list.",
+      );
+    }
+  }
+}
+
+/** The position a sealed `continuationToken` holds, or undefined on a first page. */
+export function openPosition(
+  call: AuthenticatedCall,
+  binding: Omit<PageBinding, "callerId">,
+  token?: string,
+): unknown {
+  if (token === undefined) return undefined;
+  return call.services.paging.open({ callerId: call.caller.id, ...binding }, token);
+}
+
+/** `{value, nextLink?}`, the next position sealed for this caller and this list. */
+export function pageBody<T>(
+  call: AuthenticatedCall,
+  binding: Omit<PageBinding, "callerId">,
+  top: number,
+  page: Page<T> & { readonly next?: unknown },
+): { value: readonly T[]; nextLink?: string } {
+  const next = page.next ?? page.continuationToken;
+  if (next === undefined) return { value: page.items };
+  const token = call.services.paging.seal({ callerId: call.caller.id, ...binding }, next);
+  return { value: page.items, nextLink: nextLink(call.request, top, token) };
+}
+
+/** The next page's absolute URL, on the host that was called (Power Automate follows only absolute links). */
+export function nextLink(request: HttpRequest, top: number, continuationToken: string): string {
+  const url = calledUrl(request);
+  url.search = new URLSearchParams({ top: String(top), continuationToken }).toString();
+  url.hash = "";
+  return url.href;
 }

@@ -1,4 +1,15 @@
-import type { DirectoryUser } from "./domain/model.js";
+import type {
+  AuditEntry,
+  DirectoryUser,
+  ListRepair,
+  Members,
+  Page,
+  ProcessKind,
+  ProcessListEntry,
+  RoleRow,
+  RoleWrite,
+  StoredProcess,
+} from "./domain/model.js";
 
 /**
  * The outside world, as the domain sees it. Azure adapters and local adapters implement these;
@@ -51,4 +62,68 @@ export interface PendingInvitation {
 /** What the share path needs: record invitations before their commit, so none is ever lost. */
 export interface PendingInvitationLog {
   record(invitations: readonly PendingInvitation[]): Promise<void>;
+}
+
+// ---- storage, as the sharing use cases see it (adapters: shared/storage/) -----------------------
+
+/** The process row: the process and every member's role, one point read; every write conditional on it. */
+export interface ProcessRows {
+  /** The process, tombstoned ones included (`deleting`); undefined when there is none. */
+  read(processId: string): Promise<StoredProcess | undefined>;
+  create(
+    process: Omit<StoredProcess, "etag" | "rowEtag" | "version">,
+    audit: AuditEntry,
+  ): Promise<StoredProcess>;
+  update(
+    process: StoredProcess,
+    changes: { name: string; description: string; updatedAt: string },
+    audit: AuditEntry,
+  ): Promise<StoredProcess>;
+  /** Commits role changes atomically, conditional on the process as read; a lost race throws ConcurrencyError. */
+  commitRoleChanges(process: StoredProcess, members: Members, writes: readonly RoleWrite[]): Promise<void>;
+  /** Marks the process deleted, conditional on the row read: from then on it is gone for everyone. */
+  markDeleting(process: StoredProcess): Promise<StoredProcess>;
+  /** Deletes up to `maxRows` of the partition's other rows; true once none is left but the tombstone. */
+  purgeStep(processId: string, maxRows: number): Promise<boolean>;
+  /** The last step of a delete: the tombstone itself. */
+  removeTombstone(processId: string): Promise<void>;
+  /** A cheap read that touches storage (the health check). */
+  ping(): Promise<void>;
+}
+
+export interface RoleRows {
+  list(processId: string): Promise<RoleRow[]>;
+}
+
+export interface AuditTrail {
+  page(processId: string, top: number, position?: string): Promise<Page<AuditEntry>>;
+}
+
+/** Each user's own list of processes. */
+export interface UserLists {
+  page(userId: string, top: number, position?: string): Promise<Page<ProcessListEntry>>;
+  getMany(userId: string, processIds: readonly string[]): Promise<Map<string, ProcessListEntry>>;
+  get(userId: string, processId: string): Promise<ProcessListEntry | undefined>;
+  put(userId: string, entry: ProcessListEntry): Promise<void>;
+  /** Renames an existing row; never creates one. */
+  rename(userId: string, processId: string, name: string): Promise<void>;
+  remove(userId: string, processId: string): Promise<void>;
+}
+
+/** Every process of a kind, for administrators' lists. */
+export interface ProcessIndex {
+  page(kind: ProcessKind, top: number, position?: string): Promise<Page<ProcessListEntry>>;
+  addedAt(kind: ProcessKind, processId: string): Promise<string | undefined>;
+  add(kind: ProcessKind, processId: string, name: string, at: string): Promise<void>;
+  /** Renames an existing row; never creates one (a rename racing a delete must not bring it back). */
+  rename(kind: ProcessKind, processId: string, name: string): Promise<void>;
+  remove(kind: ProcessKind, processId: string): Promise<void>;
+}
+
+/** The small time-partitioned log of list rows written ahead of a commit, which a timer repairs. */
+export interface ListRepairLog {
+  record(repair: ListRepair): Promise<ListRepair>;
+  /** Records written before `before`, oldest first, at most `max`. */
+  due(before: Date, max: number): Promise<ListRepair[]>;
+  settle(repair: ListRepair): Promise<void>;
 }

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import Module from "node:module";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 /**
@@ -46,10 +47,23 @@ export class FunctionRegistrationError extends Error {
   override readonly name = "FunctionRegistrationError";
 }
 
+/**
+ * What the worker keeps per app (azure-functions-nodejs-worker `AppContext`): `hookData` is seen
+ * by the app-level hooks only (`appStart` and `appTerminate` share it), `appHookData` by every hook.
+ */
+interface AppState {
+  readonly hookData: Record<string, unknown>;
+  readonly appHookData: Record<string, unknown>;
+  readonly functionAppDirectory: string;
+}
+
 const registrations: RegisteredFunction[] = [];
 const hooks = new Map<HookName, HookCallback[]>();
 let programmingModel: { name?: string; version?: string } | undefined;
 let installed = false;
+let app: AppState = { hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() };
+/** Set once the app has started, as the worker locks its indexing when the host asks for the functions. */
+let indexingLocked = false;
 
 /** The object that `require("@azure/functions-core")` returns, as in the worker. */
 const coreApi = {
@@ -63,6 +77,9 @@ const coreApi = {
     return programmingModel;
   },
   registerFunction(metadata: FunctionMetadata, handler: FunctionCallback): Disposable {
+    if (indexingLocked) {
+      throw new FunctionRegistrationError("A function can only be registered during app startup.");
+    }
     if (
       registrations.some(
         (registered) => registered.metadata.name.toLowerCase() === metadata.name.toLowerCase(),
@@ -73,6 +90,9 @@ const coreApi = {
     const registration = { metadata, handler };
     registrations.push(registration);
     return new Disposable(() => {
+      if (indexingLocked) {
+        throw new FunctionRegistrationError("A function can only be disposed during app startup.");
+      }
       const index = registrations.indexOf(registration);
       if (index >= 0) registrations.splice(index, 1);
     });
@@ -117,29 +137,71 @@ export function hooksFor(hookName: HookName): readonly HookCallback[] {
   return [...(hooks.get(hookName) ?? [])];
 }
 
+/** The folder of host.json at or above the entry: the function app's root, as Azure sees it. */
+export function appRootOf(entry: string): string {
+  for (let folder = dirname(entry); ; folder = dirname(folder)) {
+    if (existsSync(join(folder, "host.json"))) return folder;
+    if (dirname(folder) === folder) return dirname(entry);
+  }
+}
+
+/** One property the worker hands out read-only (assigning it throws, as in the worker). */
+function readOnly(target: Record<string, unknown>, name: string, get: () => unknown): void {
+  Object.defineProperty(target, name, {
+    enumerable: true,
+    get,
+    set: () => {
+      throw new TypeError(`Cannot assign to read only property '${name}'`);
+    },
+  });
+}
+
+/** The context the worker gives app-level hooks: `functionAppDirectory` on appStart only. */
+function appHookContext(hookName: "appStart" | "appTerminate"): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  readOnly(context, "hookData", () => app.hookData);
+  readOnly(context, "appHookData", () => app.appHookData);
+  if (hookName === "appStart") context.functionAppDirectory = app.functionAppDirectory;
+  return context;
+}
+
 /**
- * Installs the core module, imports the function app's entry (an ES module file) and runs its
- * appStart hooks; returns every registration, as the Azure host would read them.
+ * Starts the function app as the worker does (`startApp`): imports its entry (an ES module file),
+ * runs its appStart hooks, then locks registration (the worker's `workerIndexingLocked`): a
+ * function registered later throws. Returns every registration, as the Azure host reads them.
+ * `appRoot` is the folder of host.json (the worker's `functionAppDirectory`); by default the one
+ * at or above the entry.
  */
-export async function loadFunctionApp(entry: string): Promise<RegisteredFunction[]> {
+export async function loadFunctionApp(
+  entry: string,
+  options: { readonly appRoot?: string } = {},
+): Promise<RegisteredFunction[]> {
   installFunctionsCore();
   const path = isAbsolute(entry) ? entry : resolve(entry);
-  await import(pathToFileURL(path).href);
-  if (registrations.length === 0) {
-    throw new FunctionRegistrationError(
-      `${entry} registered no functions: does it import every function file, and was @azure/functions loaded before the local host?`,
-    );
+  // A new worker process in Azure: fresh hook data for each start.
+  app = { hookData: {}, appHookData: {}, functionAppDirectory: resolve(options.appRoot ?? appRootOf(path)) };
+  try {
+    await import(pathToFileURL(path).href);
+    if (registrations.length === 0) {
+      throw new FunctionRegistrationError(
+        `${entry} registered no functions: does it import every function file, and was @azure/functions loaded before the local host?`,
+      );
+    }
+    await runAppHooks("appStart");
+  } finally {
+    indexingLocked = true;
   }
-  await runAppHooks("appStart", path);
   return [...registrations];
 }
 
-const appHookData: Record<string, unknown> = {};
+export async function runAppHooks(hookName: "appStart" | "appTerminate"): Promise<void> {
+  const context = appHookContext(hookName);
+  for (const hook of hooksFor(hookName)) await hook(context);
+}
 
-export async function runAppHooks(hookName: "appStart" | "appTerminate", entry: string): Promise<void> {
-  for (const hook of hooksFor(hookName)) {
-    await hook({ hookData: {}, appHookData, functionAppDirectory: resolve(entry, "..") });
-  }
+/** The `appHookData` every invocation hook sees (one object per app start). */
+export function appHookData(): Record<string, unknown> {
+  return app.appHookData;
 }
 
 /** The trigger binding of a registration (every function has exactly one). */
@@ -151,5 +213,3 @@ export function triggerOf(fn: RegisteredFunction): BindingMetadata {
     throw new FunctionRegistrationError(`Function "${fn.metadata.name}" has no trigger.`);
   return trigger;
 }
-
-export { appHookData };

@@ -19,7 +19,7 @@ export class MissingBuildError extends Error {
 export interface FunctionsHostOptions {
   /** Where host.json lives. */
   readonly appRoot: string;
-  /** The app's entry module (package.json `main`), e.g. dist/functions/index.js. */
+  /** The app's entry module (package.json `main`), e.g. dist/bundle/index.js. */
   readonly entry: string;
   readonly port: number;
   readonly host?: string;
@@ -46,7 +46,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const env = options.env ?? process.env;
   if (!existsSync(options.entry)) throw new MissingBuildError(options.entry);
   const settings = readHostSettings(options.appRoot);
-  const functions = await loadFunctionApp(options.entry);
+  const functions = await loadFunctionApp(options.entry, { appRoot: options.appRoot });
   const writeOutputs = queueOutputWriter(settings.queues, env);
 
   const http = await startHttpHost({
@@ -87,7 +87,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       stopping ??= (async () => {
         await http.close();
         await Promise.all([runningQueues.stop(), runningTimers.stop()]);
-        await runAppHooks("appTerminate", options.entry);
+        await runAppHooks("appTerminate");
       })();
       return stopping;
     },

@@ -151,8 +151,10 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
     const allowedOrigin = corsOrigin(req);
     if (req.headers.origin !== undefined) res.setHeader("vary", "Origin");
 
-    // Preflight is the platform's job in Azure, so the functions never see it.
+    // Preflight is the platform's job in Azure once CORS has allowed origins, so the functions never
+    // see it then; with none, the platform stays out of the way and the request is routed like any other.
     if (
+      allowedOrigins.length > 0 &&
       method === "OPTIONS" &&
       req.headers.origin !== undefined &&
       req.headers["access-control-request-method"] !== undefined
@@ -175,25 +177,16 @@ export async function startHttpHost(options: HttpHostOptions): Promise<RunningHt
       if (await extra(req, res, url.pathname)) return;
     }
 
+    // As the Functions host routes: each route carries its methods as a constraint, so a route whose
+    // method does not match is passed over like one whose path does not, and nothing matching is an
+    // empty 404, never a 405 (azure-functions-host#10098); HEAD is a method of its own, not GET
+    // without a body (azure-functions-host#11625).
     const segments = pathSegments(url.pathname);
-    if (segments === undefined) {
-      sendEmpty(res, 400);
-      return;
-    }
-    const methodMismatch: FunctionRoute[] = [];
     for (const route of routes) {
+      if (!route.methods.includes(method)) continue;
       const params = route.compiled.match(segments);
       if (params === undefined) continue;
-      if (!route.methods.includes(method) && !(method === "HEAD" && route.methods.includes("GET"))) {
-        methodMismatch.push(route);
-        continue;
-      }
       await invokeRoute(route, params, req, res, url, method);
-      return;
-    }
-    if (methodMismatch.length > 0) {
-      const allow = [...new Set(methodMismatch.flatMap((route) => route.methods))].join(", ");
-      sendEmpty(res, 405, { allow });
       return;
     }
     sendEmpty(res, 404);

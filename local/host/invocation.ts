@@ -4,7 +4,13 @@ import { format } from "node:util";
 import type { LogLevel, TriggerMetadata } from "@azure/functions";
 import azureFunctions from "@azure/functions";
 
-import { type BindingMetadata, hooksFor, type RegisteredFunction, triggerOf } from "./functionsCore.js";
+import {
+  appHookData,
+  type BindingMetadata,
+  hooksFor,
+  type RegisteredFunction,
+  triggerOf,
+} from "./functionsCore.js";
 
 const { InvocationContext } = azureFunctions;
 type InvocationContextType = InstanceType<typeof InvocationContext>;
@@ -43,7 +49,8 @@ export interface InvocationRequest {
 
 /**
  * One invocation as the worker runs it: a fresh InvocationContext, preInvocation hooks, the
- * handler, postInvocation hooks, and one line: time, function, invocation id, status, duration.
+ * handler, postInvocation hooks (which may replace the result or the error), and one line:
+ * time, function, invocation id, status, duration.
  * Never throws: the error is in the outcome.
  */
 export async function invoke(request: InvocationRequest): Promise<InvocationOutcome> {
@@ -67,31 +74,46 @@ export async function invoke(request: InvocationRequest): Promise<InvocationOutc
     },
   });
 
-  let outcome: InvocationOutcome;
+  // The contexts the worker builds (InvocationHandler): one `hookData` per invocation, shared by its
+  // pre- and post-invocation hooks, and the app's `appHookData`; both read-only, like the context.
   const hookData: Record<string, unknown> = {};
-  const hookContext: Record<string, unknown> = {
-    hookData,
-    invocationContext: context,
-    inputs: [request.input],
-    functionCallback: fn.handler,
+  const shared = (target: Record<string, unknown>): Record<string, unknown> => {
+    for (const [name, value] of [
+      ["hookData", hookData],
+      ["appHookData", appHookData()],
+      ["invocationContext", context],
+    ] as const) {
+      Object.defineProperty(target, name, {
+        enumerable: true,
+        get: () => value,
+        set: () => {
+          throw new TypeError(`Cannot assign to read only property '${name}'`);
+        },
+      });
+    }
+    return target;
   };
+  const pre = shared({ inputs: [request.input], functionCallback: fn.handler });
+
+  let outcome: InvocationOutcome;
   try {
-    for (const hook of hooksFor("preInvocation")) await hook(hookContext);
-    const handler = hookContext.functionCallback as RegisteredFunction["handler"];
-    const inputs = hookContext.inputs as unknown[];
-    const result = await handler(...inputs, context);
-    outcome = { invocationId, context, result };
+    // A failing preInvocation hook fails the invocation: neither the handler nor postInvocation runs.
+    for (const hook of hooksFor("preInvocation")) await hook(pre);
+    const handler = pre.functionCallback as RegisteredFunction["handler"];
+    const inputs = pre.inputs as unknown[];
+    const post = shared({ inputs, result: null, error: null });
+    try {
+      post.result = await handler(...inputs, context);
+    } catch (error) {
+      post.error = error;
+    }
+    for (const hook of hooksFor("postInvocation")) await hook(post);
+    outcome =
+      post.error === null || post.error === undefined
+        ? { invocationId, context, result: post.result }
+        : { invocationId, context, result: undefined, error: post.error };
   } catch (error) {
     outcome = { invocationId, context, result: undefined, error };
-  }
-  if (hooksFor("postInvocation").length > 0) {
-    const post: Record<string, unknown> = { ...hookContext, result: outcome.result, error: outcome.error };
-    try {
-      for (const hook of hooksFor("postInvocation")) await hook(post);
-      outcome = { ...outcome, result: post.result, error: post.error };
-    } catch (error) {
-      outcome = { ...outcome, error };
-    }
   }
   if (outcome.error === undefined && request.writeOutputs !== undefined) {
     try {

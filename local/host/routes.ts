@@ -21,8 +21,8 @@ interface Parameter {
 interface Segment {
   readonly pattern: RegExp;
   readonly parameters: readonly Parameter[];
-  /** 0 literal, 1 constrained parameter, 2 parameter, 3 optional, 4 catch-all: lower wins. */
-  readonly precedence: number;
+  /** The segment's first part, which is all the host's route ordering looks at. */
+  readonly first: { readonly literal: string } | { readonly constraints: number };
 }
 
 export interface CompiledRoute {
@@ -153,19 +153,11 @@ function compileSegment(text: string, template: string): Segment {
     source += parameter.optional && text.length === close - open + 1 ? "(.*)" : "(.+?)";
     index = close + 1;
   }
-  const only =
-    parameters.length === 1 && text.startsWith("{") && text.endsWith("}") ? parameters[0] : undefined;
-  const precedence =
-    parameters.length === 0
-      ? 0
-      : only?.catchAll
-        ? 4
-        : only?.optional
-          ? 3
-          : parameters.every((p) => p.constraints.length > 0)
-            ? 1
-            : 2;
-  return { pattern: new RegExp(`^${source}$`, "i"), parameters, precedence };
+  const first = text.startsWith("{")
+    ? { constraints: parameters[0]?.constraints.length ?? 0 }
+    : { literal: text.slice(0, Math.max(0, text.indexOf("{"))) || text };
+  // `s`: a parameter matches any segment, line feeds included, as ASP.NET Core's matcher does.
+  return { pattern: new RegExp(`^${source}$`, "is"), parameters, first };
 }
 
 export function compileRoute(template: string): CompiledRoute {
@@ -216,25 +208,75 @@ export function compileRoute(template: string): CompiledRoute {
   return { template, segments, match };
 }
 
-/** Orders routes as ASP.NET Core does: literals before constrained before free parameters. */
+/**
+ * Orders routes as the Functions host does (WebJobs.Extensions.Http `WebJobsRouteBuilder`
+ * `RouteComparison`), segment by segment on each segment's first part: a literal before a
+ * parameter (catch-all and optional ones included), between parameters the one with more inline
+ * constraints first, between literals the ordinal case-insensitive order; when one template is a
+ * prefix of the other, the longer first. The first route whose template and method match answers.
+ */
 export function compareRoutes(a: CompiledRoute, b: CompiledRoute): number {
-  const length = Math.max(a.segments.length, b.segments.length);
-  for (let index = 0; index < length; index += 1) {
-    const left = a.segments[index]?.precedence ?? 5;
-    const right = b.segments[index]?.precedence ?? 5;
-    if (left !== right) return left - right;
+  for (const [index, left] of a.segments.entries()) {
+    const right = b.segments[index];
+    if (right === undefined) return -1;
+    const [x, y] = [left.first, right.first];
+    if ("literal" in x && "constraints" in y) return -1;
+    if ("constraints" in x && "literal" in y) return 1;
+    if ("constraints" in x && "constraints" in y) {
+      if (x.constraints !== y.constraints) return y.constraints - x.constraints;
+    } else if ("literal" in x && "literal" in y) {
+      const [l, r] = [x.literal.toUpperCase(), y.literal.toUpperCase()];
+      if (l !== r) return l < r ? -1 : 1;
+    }
   }
-  return 0;
+  return b.segments.length > a.segments.length ? 1 : 0;
 }
 
-/** Splits a request path into decoded segments; `undefined` when it is not valid percent-encoding. */
-export function pathSegments(pathname: string): string[] | undefined {
+/**
+ * Splits a request path into segments decoded as Kestrel decodes a path: every valid
+ * percent-encoded UTF-8 sequence but `%2F` (which stays as it is, inside its segment); an invalid
+ * one is left undecoded rather than refused.
+ */
+export function pathSegments(pathname: string): string[] {
+  return pathname
+    .split("/")
+    .filter((s) => s !== "")
+    .map((segment) =>
+      segment
+        .split(/(%2F)/i)
+        .map((part) => (/^%2F$/i.test(part) ? part : decodeLeniently(part)))
+        .join(""),
+    );
+}
+
+function decodeLeniently(text: string): string {
   try {
-    return pathname
-      .split("/")
-      .filter((s) => s !== "")
-      .map((s) => decodeURIComponent(s));
+    return decodeURIComponent(text);
   } catch {
-    return undefined;
+    return text.replace(/(?:%[0-9a-f]{2})+/gi, decodeEscapes);
   }
+}
+
+/** A run of escapes, longest valid UTF-8 sequence first at each place; what is not one stays encoded. */
+function decodeEscapes(run: string): string {
+  const escapes = run.match(/%[0-9a-f]{2}/gi) ?? [];
+  let decoded = "";
+  let index = 0;
+  while (index < escapes.length) {
+    let length = Math.min(4, escapes.length - index);
+    for (; length > 0; length -= 1) {
+      try {
+        decoded += decodeURIComponent(escapes.slice(index, index + length).join(""));
+        break;
+      } catch {
+        // Shorter, down to one escape, which stays as it is.
+      }
+    }
+    if (length === 0) {
+      decoded += escapes[index] ?? "";
+      length = 1;
+    }
+    index += length;
+  }
+  return decoded;
 }

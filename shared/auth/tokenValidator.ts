@@ -214,6 +214,7 @@ class EntraTokenValidator implements TokenValidator {
       name: firstText(claims.name) ?? username,
       username,
       appRoles: Object.freeze(roles),
+      ...((claims.acct === 0 || claims.acct === 1) && { guest: claims.acct === 1 }),
     });
   }
 

@@ -20,7 +20,17 @@ const devDirectorySchema = z.object({
       appRoles: z.array(z.string()),
     }),
   ),
-  groups: z.array(z.object({ id: z.string(), displayName: z.string(), email: z.string() })),
+  groups: z.array(
+    z.object({
+      id: z.string(),
+      displayName: z.string(),
+      email: z.string(),
+      /** Ids of the group's direct members. */
+      members: z.array(z.string()).optional(),
+      /** App roles assigned to the group: every direct member holds them, as in Entra. */
+      appRoles: z.array(z.string()).optional(),
+    }),
+  ),
 });
 
 export type DevDirectoryData = z.infer<typeof devDirectorySchema>;
@@ -33,14 +43,33 @@ export function readDevDirectory(file?: string | URL): DevDirectoryData {
   );
 }
 
+/**
+ * The app roles a user holds: their own assignments and those of the groups they are a direct
+ * member of (Entra counts direct members of an assigned group only, not nested groups').
+ */
+export function effectiveAppRoles(data: DevDirectoryData, user: DevUser): string[] {
+  const id = user.id.toLowerCase();
+  const fromGroups = data.groups.flatMap((group) =>
+    (group.members ?? []).some((member) => member.toLowerCase() === id) ? (group.appRoles ?? []) : [],
+  );
+  return [...new Set([...user.appRoles, ...fromGroups])];
+}
+
 /** The directory port over a JSON file of users: what `npm start` and the tests resolve people against. */
 export class DevDirectory implements Directory {
   private readonly byId: ReadonlyMap<string, DevUser>;
   private readonly byEmail: ReadonlyMap<string, DevUser>;
   private readonly groupIds: ReadonlySet<string>;
   private readonly groupEmails: ReadonlySet<string>;
+  private readonly data: DevDirectoryData;
 
-  constructor(private readonly data: DevDirectoryData) {
+  constructor(file: DevDirectoryData) {
+    // Users as they sign in: with the app roles their groups give them (dev tokens carry them too).
+    const data = {
+      ...file,
+      users: file.users.map((user) => ({ ...user, appRoles: effectiveAppRoles(file, user) })),
+    };
+    this.data = data;
     this.byId = new Map(data.users.map((user) => [user.id.toLowerCase(), user]));
     this.byEmail = new Map(data.users.map((user) => [user.email.toLowerCase(), user]));
     this.groupIds = new Set(data.groups.map((group) => group.id.toLowerCase()));

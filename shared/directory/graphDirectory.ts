@@ -34,6 +34,8 @@ export interface GraphDirectoryOptions {
   readonly userCacheSeconds?: number;
   readonly appRoleCacheSeconds?: number;
   readonly userCacheSize?: number;
+  /** Where operator-only details go (the client id a missing permission is for); the console by default. */
+  readonly warn?: (message: string, details: Record<string, unknown>) => void;
 }
 
 /** The Microsoft Graph permission to grant, named in the 502 problem an operator sees. */
@@ -96,6 +98,7 @@ export class GraphDirectory implements Directory {
   private readonly userCacheMs: number;
   private readonly appRoleCacheMs: number;
   private readonly userCacheSize: number;
+  private readonly warn: (message: string, details: Record<string, unknown>) => void;
   private readonly userCache = new Map<string, CachedUser>();
   private appRoleHolders:
     { readonly byUser: Promise<ReadonlyMap<string, string[]>>; expiresAt: number } | undefined;
@@ -113,6 +116,11 @@ export class GraphDirectory implements Directory {
     this.userCacheMs = (options.userCacheSeconds ?? 60) * 1000;
     this.appRoleCacheMs = (options.appRoleCacheSeconds ?? 300) * 1000;
     this.userCacheSize = options.userCacheSize ?? 5000;
+    this.warn =
+      options.warn ??
+      ((message, details) => {
+        console.warn(message, details);
+      });
   }
 
   get credentialKind(): GraphCredentialKind {
@@ -321,6 +329,11 @@ export class GraphDirectory implements Directory {
     });
     const roleValues = new Map((api.appRoles ?? []).map((role) => [role.id, role.value ?? ""]));
     const byUser = new Map<string, string[]>();
+    const byGroup = new Map<string, string[]>();
+    const hold = (holders: Map<string, string[]>, id: string, value: string) => {
+      const values = holders.get(id) ?? [];
+      if (!values.includes(value)) holders.set(id, [...values, value]);
+    };
     let next: string | undefined = `/v1.0/servicePrincipals/${principal}/appRoleAssignedTo?${graphQueryString(
       {
         $select: "principalId,principalType,appRoleId",
@@ -336,13 +349,38 @@ export class GraphDirectory implements Directory {
         });
       for (const assignment of page.value) {
         const value = roleValues.get(assignment.appRoleId);
-        if (assignment.principalType !== "User" || value === undefined || value === "") continue;
+        if (value === undefined || value === "") continue;
         const id = normalizeId(assignment.principalId);
-        byUser.set(id, [...(byUser.get(id) ?? []), value]);
+        if (assignment.principalType === "User") hold(byUser, id, value);
+        if (assignment.principalType === "Group") hold(byGroup, id, value);
       }
       next = page["@odata.nextLink"];
     }
+    // A role assigned to a group is held by the group's direct members: Entra puts it in their
+    // tokens, and not in those of nested groups' members (group-based assignment is not nested).
+    for (const [groupId, values] of byGroup) {
+      for (const member of await this.groupMembers(groupId)) {
+        for (const value of values) hold(byUser, member, value);
+      }
+    }
     return byUser;
+  }
+
+  /** The ids of a group's direct members that are users, every page. */
+  private async groupMembers(groupId: string): Promise<string[]> {
+    const permission = `${directoryPermission} (or GroupMember.Read.All)`;
+    const members: string[] = [];
+    let next: string | undefined =
+      `/v1.0/groups/${encodeURIComponent(groupId)}/members/microsoft.graph.user?${graphQueryString({
+        $select: "id",
+        $top: 999,
+      })}`;
+    while (next !== undefined) {
+      const page: GraphPage<{ id: string }> = await this.request({ method: "GET", url: next, permission });
+      members.push(...page.value.map((member) => normalizeId(member.id)));
+      next = page["@odata.nextLink"];
+    }
+    return members;
   }
 
   private remember(users: ReadonlyMap<string, DirectoryUser | undefined>): void {
@@ -422,10 +460,16 @@ export class GraphDirectory implements Directory {
   ): number | Error {
     if (status === 401 || status === 403) {
       const permission = ("permission" in request ? request.permission : undefined) ?? directoryPermission;
-      return new BadGatewayError(
-        "directory_permission_missing",
+      // Which app registration is the operator's business, not the caller's: it goes to the log only.
+      this.warn(
         `Microsoft Graph refused the app (HTTP ${status}): grant the application permission ${permission} ` +
           `to client ${this.config.clientId ?? "(GRAPH_CLIENT_ID)"} and give admin consent (see docs/graph-permissions.md).`,
+        { status, permission, clientId: this.config.clientId },
+      );
+      return new BadGatewayError(
+        "directory_permission_missing",
+        `Microsoft Graph refused the app (HTTP ${status}): an administrator must grant it the application ` +
+          `permission ${permission} and give admin consent.`,
       );
     }
     const retryable = status === 429 || status >= 500;

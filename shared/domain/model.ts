@@ -33,6 +33,8 @@ export interface Caller {
   readonly name: string;
   readonly username: string;
   readonly appRoles: readonly string[];
+  /** From the token's optional `acct` claim (1 guest, 0 member); absent when the token does not say. */
+  readonly guest?: boolean;
 }
 
 /** Environment-level rights, derived from the caller's app roles. */
@@ -106,4 +108,72 @@ export interface DirectoryUser {
 export interface Page<T> {
   readonly items: readonly T[];
   readonly continuationToken?: string;
+}
+
+// ---- the process as the sharing core stores it ----------------------------------------------
+
+export type MemberState = Role | "revoked";
+export type Members = Readonly<Record<string, MemberState>>;
+
+/** The most people holding a role at once (the owner included); revoked users do not count. */
+export const maxMembers = 500;
+/** The most entries of the members map, revoked users included, so that the row stays far below 1 MiB. */
+export const maxMemberEntries = 5_000;
+
+export interface StoredProcess extends Process {
+  readonly members: Members;
+  /** Version of name/description, what clients see as the `ETag`. */
+  readonly version: number;
+  /** The row's own ETag, for conditional writes. */
+  readonly rowEtag: string;
+  /** Set once a delete has begun: the process is gone for everyone but that delete's retries. */
+  readonly deleting?: boolean;
+}
+
+export interface InvitationRecord {
+  readonly id: string;
+  readonly processId: string;
+  readonly principalId: string;
+  readonly role: Role;
+  readonly sharerId: string;
+  readonly sharerName: string;
+  readonly message: string;
+  readonly status: InvitationState;
+  readonly createdAt: string;
+  /** Recorded before the send: the mail operation this invitation's email went out as (the send ledger). */
+  readonly operationId?: string;
+  readonly sendingAt?: string;
+  readonly sentAt?: string;
+  readonly failureReason?: string;
+  readonly etag: string;
+}
+
+export interface RoleRow {
+  readonly principalId: string;
+  readonly role: Role;
+  readonly grantedBy: string;
+  readonly grantedAt: string;
+  readonly invitation: Invitation;
+}
+
+/** One role change to commit, with what goes with it. */
+export interface RoleWrite {
+  readonly principalId: string;
+  /** The new role, or null to revoke. */
+  readonly role: Role | null;
+  readonly audit: AuditEntry;
+  /** Written with the role when an invitation is asked for. */
+  readonly invitation?: Omit<InvitationRecord, "etag">;
+  readonly grantedBy: string;
+  readonly grantedAt: string;
+}
+
+/** Users whose list rows a write touches ahead of its commit, recorded first so that a timer repairs them after a crash. */
+export interface ListRepair {
+  readonly processId: string;
+  /** The users whose rows were written, or every member of the process (a rename, a delete). */
+  readonly userIds: readonly string[] | "members";
+  readonly at: string;
+  /** The repair log's own key of this record. */
+  readonly key?: { readonly partition: string; readonly row: string };
 }

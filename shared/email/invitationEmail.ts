@@ -86,24 +86,95 @@ export function renderInvitationEmail(input: InvitationEmailInput, appBaseUrl: s
     "You received this email because someone shared a process with you.",
   ].join("\n");
 
-  const html = [
-    "<!doctype html>",
-    '<html lang="en"><head><meta charset="utf-8"></head><body>',
-    `<p>${escapeHtml(greeting)}</p>`,
-    `<p>${escapeHtml(sharer)} invited you to ${escapeHtml(wording.asks)} <strong>${escapeHtml(processName)}</strong>.</p>`,
-    ...(message === ""
-      ? []
-      : [
-          `<p>${escapeHtml(sharer)} wrote:</p>`,
-          `<blockquote>${escapeHtml(message).replace(/\n/g, "<br>")}</blockquote>`,
-        ]),
-    `<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,
-    `<p>${escapeHtml(link)}</p>`,
-    "<p>You received this email because someone shared a process with you.</p>",
-    "</body></html>",
-  ].join("\n");
+  const html = renderHtml({
+    title: singleLine(subject),
+    kind: input.process.kind,
+    greeting,
+    sharer,
+    asks: wording.asks,
+    processName,
+    message,
+    action,
+    link,
+  });
 
   return { subject: singleLine(subject), plainText, html, link };
+}
+
+const font = "font-family:'Segoe UI',-apple-system,Helvetica,Arial,sans-serif;";
+const brand = "#742774";
+const productNames: Readonly<Record<ProcessKind, string>> = {
+  taskMining: "Task mining",
+  processMining: "Process mining",
+};
+
+/**
+ * The HTML part: a table layout with inline styles only (Outlook's Word engine ignores most CSS
+ * in <style> and every layout that is not a table), a button built from a table cell with a
+ * background colour, no images or other remote content, and every value a user typed escaped.
+ * Its one link is the invitation's.
+ */
+function renderHtml(parts: {
+  title: string;
+  kind: ProcessKind;
+  greeting: string;
+  sharer: string;
+  asks: string;
+  processName: string;
+  message: string;
+  action: string;
+  link: string;
+}): string {
+  const e = escapeHtml;
+  const invited = `${e(parts.sharer)} invited you to ${e(parts.asks)} <strong>${e(parts.processName)}</strong>.`;
+  const messageBlock =
+    parts.message === ""
+      ? []
+      : [
+          '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 24px 0;">',
+          "<tr>",
+          `<td style="border-left:4px solid ${brand};background-color:#faf9f8;padding:12px 16px;${font}">`,
+          `<p style="margin:0 0 8px 0;font-size:13px;line-height:18px;color:#605e5c;">${e(parts.sharer)} wrote:</p>`,
+          `<blockquote style="margin:0;font-size:15px;line-height:22px;color:#323130;">${e(parts.message).replace(/\n/g, "<br>")}</blockquote>`,
+          "</td>",
+          "</tr>",
+          "</table>",
+        ];
+  return [
+    "<!doctype html>",
+    '<html lang="en"><head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="x-apple-disable-message-reformatting">',
+    `<title>${e(parts.title)}</title>`,
+    "</head>",
+    '<body style="margin:0;padding:0;background-color:#f3f2f1;">',
+    // The inbox preview line, hidden in the mail itself.
+    `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">${e(parts.sharer)} invited you to ${e(parts.asks)} ${e(parts.processName)}.</div>`,
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f3f2f1;">',
+    '<tr><td align="center" style="padding:24px 12px;">',
+    '<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;background-color:#ffffff;border:1px solid #e1dfdd;">',
+    `<tr><td style="background-color:${brand};padding:16px 24px;${font}font-size:15px;line-height:20px;font-weight:600;color:#ffffff;">${e(productNames[parts.kind])}</td></tr>`,
+    `<tr><td style="padding:32px 24px 8px 24px;${font}font-size:16px;line-height:24px;color:#323130;">`,
+    `<p style="margin:0 0 16px 0;">${e(parts.greeting)}</p>`,
+    `<p style="margin:0 0 24px 0;font-size:18px;line-height:26px;color:#201f1e;">${invited}</p>`,
+    ...messageBlock,
+    '<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 24px 0;">',
+    `<tr><td align="center" bgcolor="${brand}" style="background-color:${brand};border-radius:4px;padding:12px 28px;">`,
+    `<a href="${e(parts.link)}" target="_blank" rel="noopener noreferrer" style="${font}font-size:16px;line-height:20px;font-weight:600;color:#ffffff;text-decoration:none;display:inline-block;">${e(parts.action)}</a>`,
+    "</td></tr>",
+    "</table>",
+    `<p style="margin:0 0 8px 0;font-size:13px;line-height:18px;color:#605e5c;">Or paste this address into your browser:</p>`,
+    `<p style="margin:0 0 24px 0;font-size:13px;line-height:18px;color:#605e5c;word-break:break-all;">${e(parts.link)}</p>`,
+    "</td></tr>",
+    `<tr><td style="padding:16px 24px;border-top:1px solid #e1dfdd;${font}font-size:12px;line-height:18px;color:#605e5c;">`,
+    "You received this email because someone shared a process with you. If you did not expect it, you can ignore it.",
+    "</td></tr>",
+    "</table>",
+    "</td></tr>",
+    "</table>",
+    "</body></html>",
+  ].join("\n");
 }
 
 /** `{APP_BASE_URL}/processes/{id}` or `.../analytics`; the id is URL-encoded, whatever it holds. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { EmailClient, EmailClientOptions, EmailMessage } from "@azure/communication-email";
-import { isRestError } from "@azure/core-rest-pipeline";
+import { isRestError, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { TokenCredential } from "@azure/identity";
 
 import { azureCredential } from "../azureCredential.js";
@@ -13,8 +13,13 @@ import { singleLine } from "./invitationEmail.js";
 
 /**
  * The mail sender port and its Azure Communication Services adapter. The caller gives every send
- * a deterministic operation id: the service accepts an operation id once, so a redelivered queue
- * message that sends again with the same id delivers nothing twice.
+ * a deterministic operation id and the time its first attempt was recorded. Every send request
+ * carries the service's repeatable-request headers (`Repeatability-Request-Id`, derived from the
+ * operation id, and `Repeatability-First-Sent`, that first time), added by a pipeline policy on
+ * the SDK client: Communication Services documents that a repeat inside its 5-minute window
+ * answers as the first request did and sends nothing (409 while the first is still in flight,
+ * 412 once the window is over). Past the window, the caller's look-up of the operation id comes
+ * first, so a repeat is only ever sent for an operation the service does not know.
  */
 
 export interface OutgoingMail {
@@ -30,10 +35,12 @@ export type SendOutcome =
 
 export interface MailSender {
   /**
-   * Sends once per operation id and waits for the outcome. Throws `MailServiceUnavailableError`
-   * (transient: let the queue retry) or `MailServiceRefusedError` (the service refused the request).
+   * Sends as a repeatable request and waits for the outcome. `firstSentAt` is when this operation
+   * was first attempted (kept by the caller across retries and redeliveries). Throws
+   * `MailServiceUnavailableError` (transient: let the queue retry; `MailRepeatExpiredError` when
+   * the repeat window is over) or `MailServiceRefusedError` (the service refused the request).
    */
-  send(mail: OutgoingMail, operationId: string): Promise<SendOutcome>;
+  send(mail: OutgoingMail, operationId: string, firstSentAt: Date): Promise<SendOutcome>;
   /** Status of an earlier send by operation id, without sending. */
   lookup(operationId: string): Promise<SendOutcome | "unknown" | "running">;
 }
@@ -47,6 +54,17 @@ export class MailServiceUnavailableError extends ServiceUnavailableError {
     options?: ErrorOptions,
   ) {
     super("mail_service_unavailable", message, options);
+  }
+}
+
+/**
+ * The service answered 412 to a repeat: its first attempt is older than the service's 5-minute
+ * repeat window, so the service can no longer tell whether it ran it. Look the operation up; only
+ * an operation the service does not know may be sent again, with a new first-sent time.
+ */
+export class MailRepeatExpiredError extends MailServiceUnavailableError {
+  constructor(operationId: string, options?: ErrorOptions) {
+    super(`The repeat window of the mail operation ${operationId} is over (412).`, undefined, options);
   }
 }
 
@@ -98,23 +116,25 @@ export function createMailSender(config: EmailConfig, tuning: MailSenderTuning =
     const endpoint = /endpoint=([^;]+);/i.exec(connectionString)?.[1];
     if (endpoint === undefined)
       throw new Error("EMAIL_CONNECTION_STRING: expected endpoint=...;accesskey=...");
-    const options = clientOptions("EMAIL_CONNECTION_STRING", endpoint);
+    const firstSent = new FirstSentRegistry();
+    const options = clientOptions("EMAIL_CONNECTION_STRING", endpoint, firstSent);
     const client = async () =>
       new (await import("@azure/communication-email")).EmailClient(connectionString, options);
-    return new AcsMailSender(client, endpoint, config.senderAddress, tuning);
+    return new AcsMailSender(client, endpoint, config.senderAddress, tuning, firstSent);
   }
   if (config.endpoint !== undefined) {
     const endpoint = config.endpoint;
-    const options = clientOptions("EMAIL_ENDPOINT", endpoint);
+    const firstSent = new FirstSentRegistry();
+    const options = clientOptions("EMAIL_ENDPOINT", endpoint, firstSent);
     const credential = tuning.credential ?? azureCredential();
     const client = async () =>
       new (await import("@azure/communication-email")).EmailClient(endpoint, credential, options);
-    return new AcsMailSender(client, endpoint, config.senderAddress, tuning);
+    return new AcsMailSender(client, endpoint, config.senderAddress, tuning, firstSent);
   }
   throw new Error("Set EMAIL_CONNECTION_STRING or EMAIL_ENDPOINT.");
 }
 
-function clientOptions(setting: string, endpoint: string): EmailClientOptions {
+function clientOptions(setting: string, endpoint: string, firstSent: FirstSentRegistry): EmailClientOptions {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -135,6 +155,58 @@ function clientOptions(setting: string, endpoint: string): EmailClientOptions {
     allowInsecureConnection: url.protocol === "http:",
     // This adapter owns retries (bounded Retry-After, then the queue); the SDK's own would multiply them.
     retryOptions: { maxRetries: 0 },
+    // Per call: once per send attempt, before the client signs the request.
+    additionalPolicies: [{ policy: repeatableSendPolicy(firstSent), position: "perCall" }],
+  };
+}
+
+/**
+ * When each operation in flight through this client was first attempted, for the pipeline policy;
+ * counted, so that two sends of one operation at once in this process keep it until both end.
+ */
+export class FirstSentRegistry {
+  private readonly entries = new Map<string, { at: Date; users: number }>();
+
+  async with<T>(operationId: string, at: Date, run: () => Promise<T>): Promise<T> {
+    const key = operationId.toLowerCase();
+    const entry = this.entries.get(key) ?? { at, users: 0 };
+    entry.users++;
+    this.entries.set(key, entry);
+    try {
+      return await run();
+    } finally {
+      if (--entry.users === 0) this.entries.delete(key);
+    }
+  }
+
+  get(operationId: string): Date | undefined {
+    return this.entries.get(operationId.toLowerCase())?.at;
+  }
+}
+
+export const repeatableSendPolicyName = "repeatableEmailSend";
+
+/**
+ * Makes every `POST .../emails:send` a repeatable request, as Communication Services documents
+ * them: `Repeatability-Request-Id` derived from the request's `Operation-Id` (so from the
+ * invitation), `Repeatability-First-Sent` the IMF-fixdate of the operation's first attempt.
+ */
+export function repeatableSendPolicy(firstSent: FirstSentRegistry): PipelinePolicy {
+  return {
+    name: repeatableSendPolicyName,
+    async sendRequest(request, next) {
+      const operationId = request.headers.get("operation-id");
+      if (request.method === "POST" && new URL(request.url).pathname.endsWith("/emails:send")) {
+        if (operationId === undefined || !isGuid(operationId)) {
+          throw new Error("A mail send needs a GUID Operation-Id to be sent as a repeatable request.");
+        }
+        const at = firstSent.get(operationId);
+        if (at === undefined) throw new Error(`No first-sent time for the mail operation ${operationId}.`);
+        request.headers.set("Repeatability-Request-Id", repeatabilityRequestId(operationId));
+        request.headers.set("Repeatability-First-Sent", at.toUTCString());
+      }
+      return await next(request);
+    },
   };
 }
 
@@ -149,6 +221,7 @@ export class AcsMailSender implements MailSender {
     private readonly endpoint: string,
     private readonly senderAddress: string,
     tuning: MailSenderTuning = {},
+    private readonly firstSent: FirstSentRegistry = new FirstSentRegistry(),
   ) {
     this.settings = {
       maxAttempts: tuning.maxAttempts ?? defaults.maxAttempts,
@@ -164,16 +237,19 @@ export class AcsMailSender implements MailSender {
     return this.emailClient;
   }
 
-  async send(mail: OutgoingMail, operationId: string): Promise<SendOutcome> {
+  async send(mail: OutgoingMail, operationId: string, firstSentAt: Date): Promise<SendOutcome> {
     assertOperationId(operationId);
+    if (Number.isNaN(firstSentAt.getTime())) throw new Error("firstSentAt is not a date.");
     const message = this.toEmailMessage(mail);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.sendOnce(message, operationId);
-      } catch (error) {
-        await sleep(this.retryDelayMs(error, attempt));
+    return await this.firstSent.with(operationId, firstSentAt, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.sendOnce(message, operationId);
+        } catch (error) {
+          await sleep(this.retryDelayMs(error, attempt, operationId));
+        }
       }
-    }
+    });
   }
 
   async lookup(operationId: string): Promise<SendOutcome | "unknown" | "running"> {
@@ -198,7 +274,7 @@ export class AcsMailSender implements MailSender {
       if (isRestError(error) && error.statusCode === 404) return "unknown";
       const failure = observed.failure(operationId);
       if (failure !== undefined) return failure;
-      throw mapServiceError(error);
+      throw mapServiceError(error, operationId);
     }
     return observed.outcome(operationId) ?? "running";
   }
@@ -234,9 +310,11 @@ export class AcsMailSender implements MailSender {
   }
 
   /** How long to wait before the next try; throws when the send should go back to the queue or fail. */
-  private retryDelayMs(error: unknown, attempt: number): number {
-    const mapped = mapServiceError(error);
-    if (!(mapped instanceof MailServiceUnavailableError)) throw mapped;
+  private retryDelayMs(error: unknown, attempt: number, operationId: string): number {
+    const mapped = mapServiceError(error, operationId);
+    // A repeat past its window is refused again however often it is asked: the caller decides.
+    if (!(mapped instanceof MailServiceUnavailableError) || mapped instanceof MailRepeatExpiredError)
+      throw mapped;
     const retryAfter = mapped.retryAfterSeconds;
     if (attempt >= this.settings.maxAttempts) throw mapped;
     if (retryAfter !== undefined) {
@@ -291,10 +369,20 @@ class OperationObserver {
   }
 }
 
-function mapServiceError(error: unknown): Error {
+function mapServiceError(error: unknown, operationId: string): Error {
   if (error instanceof MailServiceUnavailableError || error instanceof MailServiceRefusedError) return error;
   if (!isRestError(error)) return error instanceof Error ? error : new Error(String(error));
   const status = error.statusCode;
+  // Repeatable requests: 409 while the first request with this id is still in flight (ask again
+  // shortly, it then answers as the first did); 412 once the repeat window is over.
+  if (status === 409) {
+    return new MailServiceUnavailableError(
+      `The first request of the mail operation ${operationId} is still in flight (409).`,
+      retryAfterSeconds(error.response?.headers.get("retry-after")),
+      { cause: error },
+    );
+  }
+  if (status === 412) return new MailRepeatExpiredError(operationId, { cause: error });
   if (status === undefined || status === 429 || status >= 500) {
     return new MailServiceUnavailableError(
       status === undefined
@@ -319,6 +407,15 @@ function retryAfterSeconds(header: string | undefined): number | undefined {
 
 function assertOperationId(operationId: string): void {
   if (!isGuid(operationId)) throw new Error(`A mail operation id must be a GUID, not '${operationId}'.`);
+}
+
+/** Our namespace for repeatable-request ids (a fixed random UUID; never change it). */
+const repeatabilityNamespace = "c4b1e0a2-5f37-4d6e-8a90-13f2b7d6e5c8";
+
+/** The `Repeatability-Request-Id` of a send: a name-based UUID of its operation id, so one per invitation send. */
+export function repeatabilityRequestId(operationId: string): string {
+  assertOperationId(operationId);
+  return uuidV5(`repeatability/${operationId.toLowerCase()}`, repeatabilityNamespace);
 }
 
 /** Our namespace for name-based invitation operation ids (a fixed random UUID; never change it). */

@@ -1,9 +1,9 @@
 import type { TableClient, TransactionAction } from "@azure/data-tables";
 
 import type { InvitationState, InvitationStatus, Role } from "../domain/model.js";
-import type { InvitationRecord } from "../domain/processRepository.js";
+import type { InvitationRecord } from "../domain/model.js";
 import { ConcurrencyError } from "../errors.js";
-import { invitationPrefix, type RoleEntity, rolePrefix } from "../storage/processStore.js";
+import { invitationPrefix, type RoleEntity, rolePrefix } from "../storage/processPartition.js";
 import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
 
 /**
@@ -15,6 +15,13 @@ import { isNotFound, safeKey, statusOf } from "../storage/tables.js";
  * An invitation row moves pending → sending (the operation id is recorded BEFORE the mail
  * service is called) → sent | failed, or to cancelled when its access no longer exists.
  * `sending` and `cancelled` stay inside the ledger: the access list shows the role row's status.
+ *
+ * Beside them, one row per person invited to the process, `mailed|{principalId}`: the last
+ * invitation claimed for sending to them and when. The claim writes it in the same transaction
+ * as the invitation's move to `sending`, conditional on what was read, so that of two invitations
+ * to one person (a role flipped twice, a revoke and re-grant) at most one passes the cooldown, and
+ * it survives a revoke (the role row goes, this row stays). Deleting the process deletes it with
+ * the partition.
  */
 
 /** The invitation row as the ledger reads it. */
@@ -34,6 +41,23 @@ export interface RoleInvitation {
 }
 
 type InvitationEntity = Omit<InvitationEntry, "id" | "processId" | "etag">;
+
+export const mailedPrefix = "mailed|";
+
+/** The last invitation claimed for sending to one person about one process. */
+export interface MailedEntry {
+  readonly processId: string;
+  readonly principalId: string;
+  readonly invitationId: string;
+  /** When it was claimed for sending (ISO 8601). */
+  readonly at: string;
+  readonly etag: string;
+}
+
+interface MailedEntity {
+  invitationId: string;
+  at: string;
+}
 
 export const finalStates: ReadonlySet<InvitationState> = new Set([
   "sent",
@@ -85,15 +109,69 @@ export class InvitationLedger {
     }
   }
 
-  /** Records the operation id with `sending` before the send; a lost race throws ConcurrencyError. */
-  async claim(invitation: InvitationEntry, operationId: string, at: string): Promise<InvitationEntry> {
+  async getMailed(processId: string, principalId: string): Promise<MailedEntry | undefined> {
+    try {
+      const entity = await this.processes.getEntity<MailedEntity>(
+        safeKey(processId),
+        mailedPrefix + safeKey(principalId),
+      );
+      return { processId, principalId, invitationId: entity.invitationId, at: entity.at, etag: entity.etag };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Records the operation id with `sending` before the send, and the person's `mailed` row, in
+   * one transaction conditional on the invitation's ETag and on the `mailed` row as read (created
+   * when there was none). A lost race throws ConcurrencyError.
+   */
+  async claim(
+    invitation: InvitationEntry,
+    operationId: string,
+    at: string,
+    mailed: MailedEntry | undefined,
+  ): Promise<InvitationEntry> {
     const changes = { status: "sending", operationId, sendingAt: at } as const;
+    const mailedRow = {
+      partitionKey: safeKey(invitation.processId),
+      rowKey: mailedPrefix + safeKey(invitation.principalId),
+      invitationId: invitation.id,
+      at,
+    };
+    const response = await guarded(() =>
+      this.processes.submitTransaction([
+        ["update", { ...this.keys(invitation), ...changes }, "Merge", { etag: invitation.etag }],
+        mailed === undefined
+          ? ["create", mailedRow]
+          : ["update", mailedRow, "Replace", { etag: mailed.etag }],
+      ]),
+    );
+    const invitationKey = this.keys(invitation).rowKey;
+    const etag = (
+      response.subResponses.find((sub) => sub.rowKey === invitationKey) ?? response.subResponses[0]
+    )?.etag;
+    if (etag === undefined) {
+      // Never seen; without the new ETag the next conditional write would fail: read it back.
+      const again = await this.get(invitation.processId, invitation.id);
+      if (again === undefined) throw new ConcurrencyError();
+      return again;
+    }
+    return { ...invitation, ...changes, etag };
+  }
+
+  /**
+   * A new first-attempt time for an invitation whose send the mail service never accepted and
+   * whose repeat window is over; conditional on the ETag read.
+   */
+  async restamp(invitation: InvitationEntry, at: string): Promise<InvitationEntry> {
     const { etag } = await guarded(() =>
-      this.processes.updateEntity({ ...this.keys(invitation), ...changes }, "Merge", {
+      this.processes.updateEntity({ ...this.keys(invitation), sendingAt: at }, "Merge", {
         etag: invitation.etag,
       }),
     );
-    return { ...invitation, ...changes, etag: etag ?? "" };
+    return { ...invitation, sendingAt: at, etag: etag ?? "" };
   }
 
   /**

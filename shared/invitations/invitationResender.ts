@@ -1,6 +1,6 @@
+import type { ProcessAccess as ProcessService } from "../domain/authorization.js";
 import { newId } from "../domain/ids.js";
 import type { Caller, InvitationStatus } from "../domain/model.js";
-import type { ProcessService } from "../domain/processService.js";
 import {
   BadRequestError,
   ConcurrencyError,
@@ -49,10 +49,18 @@ export class InvitationResender {
     for (let attempt = 1; ; attempt++) {
       const role = await ledger.getRole(processId, principalId);
       if (role === undefined) throw new NotFoundError("That user holds no role on this process.");
-      const previous = role.invitationId === "" ? undefined : await ledger.get(processId, role.invitationId);
+      const [previous, mailed] = await Promise.all([
+        role.invitationId === "" ? undefined : ledger.get(processId, role.invitationId),
+        ledger.getMailed(processId, principalId),
+      ]);
       const now = this.options.clock.now();
-      if (previous !== undefined) {
-        const waitMs = Date.parse(previous.createdAt) + this.options.cooldownSeconds * 1000 - now.getTime();
+      // The cooldown counts from the last re-send and from the last email to this person by any path.
+      const last = Math.max(
+        previous === undefined ? 0 : Date.parse(previous.createdAt),
+        mailed === undefined ? 0 : Date.parse(mailed.at),
+      );
+      if (last > 0) {
+        const waitMs = last + this.options.cooldownSeconds * 1000 - now.getTime();
         if (waitMs > 0) {
           throw new TooManyRequestsError(
             `This invitation was sent recently; it can be sent again in ${Math.ceil(waitMs / 1000)} seconds.`,

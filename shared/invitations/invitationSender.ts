@@ -4,6 +4,7 @@ import type { GrantableRole } from "../domain/model.js";
 import { renderInvitationEmail } from "../email/invitationEmail.js";
 import {
   invitationOperationId,
+  MailRepeatExpiredError,
   type MailSender,
   MailServiceRefusedError,
   MailServiceUnavailableError,
@@ -16,18 +17,32 @@ import {
   finalStates,
   type InvitationEntry,
   type InvitationLedger,
+  type MailedEntry,
   type RoleInvitation,
   type Settlement,
 } from "./invitationLedger.js";
 import type { PendingInvitationIndex } from "./pendingInvitations.js";
+import type { SharerQuota } from "./sharerQuota.js";
 
 /**
  * The invitation sender: one queue message in, at most one email out. The ledger records the
  * operation id before the send; a delivery that finds it already recorded asks the mail service
  * what became of that operation before sending, and the operation id itself is deterministic, so
  * a redelivery (also a concurrent one, also one after the service accepted but before the status
- * was written) never delivers a second email.
+ * was written) never delivers a second email. Sends are repeatable requests (see mailSender.ts)
+ * whose first-sent time is the one the claim recorded.
+ *
+ * Floods (SPEC "Invitations"): whatever path made the invitation (a share, a role change, a
+ * revoke and re-grant, a re-send), it is sent only if the person was not mailed about this process
+ * within the cooldown and its sharer is within their hourly quota. Otherwise the role stands and
+ * the invitation settles `failed` with the reason `cooldown` or `sharerQuota`, and no email goes.
+ * Both checks are conditional writes (the claim's `mailed` row, the quota row), so two deliveries
+ * at once cannot both pass them.
  */
+
+/** Why an invitation was not sent although nothing failed: the access list's `failureReason`. */
+export const floodReasons = { cooldown: "cooldown", sharerQuota: "sharerQuota" } as const;
+export type FloodReason = (typeof floodReasons)[keyof typeof floodReasons];
 
 export interface InvitationSenderOptions {
   readonly store: ProcessStore;
@@ -37,6 +52,9 @@ export interface InvitationSenderOptions {
   readonly mail: MailSender;
   readonly clock: Clock;
   readonly appBaseUrl: string;
+  /** Least time between two invitation emails to one person about one process. */
+  readonly cooldownSeconds: number;
+  readonly quota: SharerQuota;
   /** Waits between status checks of an operation another delivery has in flight. */
   readonly runningPollMs?: number;
 }
@@ -51,6 +69,8 @@ export type DeliveryOutcome =
   | { readonly outcome: "sent"; readonly operationId: string; readonly resent: boolean }
   | { readonly outcome: "failed"; readonly reason: string }
   | { readonly outcome: "cancelled"; readonly reason: string }
+  /** Not sent, on purpose: the person was mailed recently, or the sharer's hour is full. */
+  | { readonly outcome: "notSent"; readonly reason: FloodReason }
   /** Settled by an earlier delivery, or gone with its process: nothing to do. */
   | { readonly outcome: "alreadySettled" | "notFound" };
 
@@ -97,10 +117,13 @@ export class InvitationSender {
 
   /** One step from a pending or sending invitation, conditional on what was read. */
   private async advance(invitation: InvitationEntry): Promise<DeliveryOutcome> {
-    const { ledger, mail } = this.options;
-    const [process, role] = await Promise.all([
+    const { ledger } = this.options;
+    const [process, role, mailed] = await Promise.all([
       this.options.store.getProcess(invitation.processId),
       ledger.getRole(invitation.processId, invitation.principalId),
+      invitation.status === "pending"
+        ? ledger.getMailed(invitation.processId, invitation.principalId)
+        : Promise.resolve(undefined),
     ]);
     if (process === undefined) return { outcome: "notFound" };
 
@@ -118,8 +141,18 @@ export class InvitationSender {
       return { outcome: "cancelled", reason: stale };
     }
 
-    const claimed =
-      invitation.status === "sending" ? invitation : await ledger.claim(invitation, operationId, this.now());
+    let claimed: InvitationEntry;
+    if (invitation.status === "sending") claimed = invitation;
+    else {
+      const refused = await this.floodCheck(invitation, mailed);
+      if (refused !== undefined) {
+        // One conditional write: a lost race (another delivery claimed it meanwhile) reads again.
+        await ledger.settle(invitation, role, { status: "failed", at: this.now(), reason: refused });
+        await this.options.pending.clear(pendingOf(invitation));
+        return { outcome: "notSent", reason: refused };
+      }
+      claimed = await ledger.claim(invitation, operationId, this.now(), mailed);
+    }
     const recipient = (await this.options.directory.getUsers([invitation.principalId])).get(
       invitation.principalId,
     );
@@ -140,23 +173,64 @@ export class InvitationSender {
       },
       this.options.appBaseUrl,
     );
+    const outgoing = {
+      to: { address: recipient.email, displayName: recipient.displayName },
+      subject: email.subject,
+      plainText: email.plainText,
+      html: email.html,
+    };
     let outcome: SendOutcome;
     try {
-      outcome = await mail.send(
-        {
-          to: { address: recipient.email, displayName: recipient.displayName },
-          subject: email.subject,
-          plainText: email.plainText,
-          html: email.html,
-        },
-        operationId,
-      );
+      outcome = await this.sendRepeatable(claimed, outgoing, operationId);
     } catch (error) {
       // The service refused the request itself: the same request will never pass.
       if (!(error instanceof MailServiceRefusedError)) throw error;
       outcome = { status: "failed", operationId, reason: truncate(error.message) };
     }
     return await this.settle(claimed, role, outcome, invitation.status === "sending");
+  }
+
+  /**
+   * The cooldown per (process, person) and the sharer's hourly quota; undefined when the
+   * invitation may go. The quota slot is taken here (idempotent per invitation); the cooldown is
+   * taken by the claim's conditional write of the `mailed` row.
+   */
+  private async floodCheck(
+    invitation: InvitationEntry,
+    mailed: MailedEntry | undefined,
+  ): Promise<FloodReason | undefined> {
+    const now = this.options.clock.now();
+    if (
+      mailed !== undefined &&
+      mailed.invitationId !== invitation.id &&
+      Date.parse(mailed.at) + this.options.cooldownSeconds * 1000 > now.getTime()
+    ) {
+      return floodReasons.cooldown;
+    }
+    const quota = await this.options.quota.take(invitation.sharerId, invitation.id, now);
+    return quota.taken ? undefined : floodReasons.sharerQuota;
+  }
+
+  /**
+   * Sends with the first-sent time the claim recorded. When the service says the repeat window is
+   * over (412), it is asked what became of the operation: only one it does not know is sent again,
+   * with a new first-sent time recorded first.
+   */
+  private async sendRepeatable(
+    claimed: InvitationEntry,
+    mail: Parameters<MailSender["send"]>[0],
+    operationId: string,
+  ): Promise<SendOutcome> {
+    const firstSentAt = new Date(claimed.sendingAt ?? claimed.createdAt);
+    try {
+      return await this.options.mail.send(mail, operationId, firstSentAt);
+    } catch (error) {
+      if (!(error instanceof MailRepeatExpiredError)) throw error;
+      const earlier = await this.lookup(operationId);
+      if (earlier !== "unknown") return earlier;
+      const restamped = await this.options.ledger.restamp(claimed, this.now());
+      return await this.options.mail.send(mail, operationId, new Date(restamped.sendingAt ?? this.now()));
+    }
   }
 
   /** The outcome of an earlier send, waiting a little while the service still runs it. */

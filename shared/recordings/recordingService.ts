@@ -1,33 +1,47 @@
-import { isGuid, newId } from "../domain/ids.js";
+import type { Authorized, ProcessAccess as ProcessService } from "../domain/authorization.js";
+import { newId } from "../domain/ids.js";
 import type { Action, Caller, Page } from "../domain/model.js";
 import { mayChangeRecording, supportsRecordings } from "../domain/permissions.js";
-import type { Authorized, ProcessService } from "../domain/processService.js";
 import {
   ConcurrencyError,
   ConflictError,
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
-  ValidationError,
 } from "../errors.js";
 import type { Clock } from "../ports.js";
 import type { Recording } from "./recording.js";
+import { decodePosition, encodePosition } from "./recordingPosition.js";
+import type { Counter, StoredRecording } from "./recordingRows.js";
 import type { AddRecordingInput, UpdateRecordingInput } from "./recordingSchemas.js";
-import type { RecordingStore, StoredRecording } from "./recordingStore.js";
+import type { RecordingStore } from "./recordingStore.js";
 
 /**
  * The task-mining recordings use cases. Who may do what comes from the permission table,
  * through the process's one point read; each call then touches that process's recordings only.
  */
 
+export interface RecordingLimits {
+  /** Recordings one process may hold. */
+  readonly perProcess: number;
+  /** Recordings one user may hold in one process (those they added, revoked or not). */
+  readonly perUser: number;
+}
+
 export interface RecordingServiceOptions {
   readonly processes: ProcessService;
   readonly store: RecordingStore;
   readonly clock: Clock;
+  /** From RECORDINGS_MAX_PER_PROCESS and RECORDINGS_MAX_PER_USER. */
+  readonly limits: RecordingLimits;
 }
 
-/** An edit without `If-Match` that keeps losing races reads again, a bounded number of times. */
+/**
+ * A write that keeps losing races reads again, a bounded number of times. Adds race each other
+ * on the process's counter, so they get more tries than edits of one recording.
+ */
 const maxAttempts = 10;
+const maxAddAttempts = 25;
 
 export class RecordingService {
   constructor(private readonly options: RecordingServiceOptions) {}
@@ -42,11 +56,13 @@ export class RecordingService {
     top: number,
     continuationToken: string | undefined,
   ): Promise<Page<Recording>> {
-    const after = decodePosition(continuationToken);
+    const position = decodePosition(continuationToken);
     await this.authorize(caller, processId, "read");
-    const page = await this.store.list(processId, top, after);
+    const page = await this.store.list(processId, top, position);
     const items = page.items.map(publicRecording);
-    return page.after === undefined ? { items } : { items, continuationToken: encodePosition(page.after) };
+    return page.continuationToken === undefined
+      ? { items }
+      : { items, continuationToken: encodePosition(page.continuationToken) };
   }
 
   async get(caller: Caller, processId: string, recordingId: string): Promise<Recording> {
@@ -54,10 +70,14 @@ export class RecordingService {
     return publicRecording(await this.existing(processId, recordingId));
   }
 
+  /**
+   * Adds a recording. Every attempt authorizes against the process row, then commits only while
+   * the caller's role row is as read after it (a revoke meanwhile fails the commit, and the next
+   * attempt answers 403), and within the limits, counted by conditional counters.
+   */
   async add(caller: Caller, processId: string, input: AddRecordingInput): Promise<Recording> {
-    await this.authorize(caller, processId, "addRecording");
     const at = this.options.clock.now().toISOString();
-    const added = await this.store.add({
+    const recording = {
       id: newId(),
       processId,
       name: input.name,
@@ -67,10 +87,34 @@ export class RecordingService {
       addedBy: caller.id,
       addedAt: at,
       updatedAt: at,
-    });
-    // The process was deleted between the authorization and the write.
-    if (added === undefined) throw new NotFoundError();
-    return publicRecording(added);
+    };
+    for (let attempt = 1; ; attempt++) {
+      await this.authorize(caller, processId, "addRecording");
+      const guard = await this.store.readGuard(processId, caller.id);
+      if (guard.roleEtag !== undefined) {
+        const counted =
+          guard.total === undefined || guard.mine === undefined
+            ? await this.store.countRecordings(processId, caller.id)
+            : undefined;
+        const total = guard.total?.count ?? counted?.total ?? 0;
+        const mine = guard.mine?.count ?? counted?.mine ?? 0;
+        this.assertWithinLimits(total, mine);
+        try {
+          const added = await this.store.add(recording, guard, { total: total + 1, mine: mine + 1 });
+          // The process was deleted after this commit's guard was read, and its sweep had already listed the partition.
+          if (!(await this.store.processExists(processId))) {
+            await this.store.removeOrphan(processId, recording.id, caller.id);
+            throw new NotFoundError();
+          }
+          return publicRecording(added);
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
+        }
+      }
+      // A role row missing, or a lost race: the next attempt authorizes again.
+      if (attempt >= maxAddAttempts) throw busy();
+      await backoff(attempt);
+    }
   }
 
   /** Renames or relabels; with `If-Match`, only the version the client holds may be changed. */
@@ -81,29 +125,28 @@ export class RecordingService {
     changes: UpdateRecordingInput,
     ifMatch: string | undefined,
   ): Promise<Recording> {
-    const { actions } = await this.authorizeChange(caller, processId);
     const strict = ifMatch !== undefined && ifMatch !== "*";
     for (let attempt = 1; ; attempt++) {
-      const recording = await this.existing(processId, recordingId);
-      assertMayChange(actions, recording, caller);
-      if (strict && ifMatch !== recording.etag) throw new PreconditionFailedError();
-      try {
-        const updated = await this.store.update(recording, {
-          name: changes.name ?? recording.name,
-          labels: changes.labels ?? recording.labels,
-          updatedAt: this.options.clock.now().toISOString(),
-        });
-        if (updated === undefined) throw recordingNotFound();
-        return publicRecording(updated);
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        // Another edit won: the version the client holds is gone.
-        if (strict) throw new PreconditionFailedError();
-        if (attempt >= maxAttempts) {
-          throw new ConflictError("conflict", "The recording is being changed by someone else; try again.");
+      const read = await this.readForChange(caller, processId, recordingId, ifMatch);
+      if (read !== undefined) {
+        try {
+          const updated = await this.store.update(
+            read.recording,
+            {
+              name: changes.name ?? read.recording.name,
+              labels: changes.labels ?? read.recording.labels,
+              updatedAt: this.options.clock.now().toISOString(),
+            },
+            { writerId: caller.id, roleEtag: read.roleEtag, author: read.author },
+          );
+          return publicRecording(updated);
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
         }
-        await backoff(attempt);
       }
+      // Lost a race: the next read tells a deletion (404), another version (412) or a revoke (403).
+      if (attempt >= maxAttempts) throw strict ? new PreconditionFailedError() : busy();
+      await backoff(attempt);
     }
   }
 
@@ -113,18 +156,73 @@ export class RecordingService {
     recordingId: string,
     ifMatch: string | undefined,
   ): Promise<void> {
-    const { actions } = await this.authorizeChange(caller, processId);
-    const recording = await this.existing(processId, recordingId);
-    assertMayChange(actions, recording, caller);
     const strict = ifMatch !== undefined && ifMatch !== "*";
-    if (strict && ifMatch !== recording.etag) throw new PreconditionFailedError();
-    try {
-      const deleted = await this.store.delete(processId, recordingId, strict ? recording.rowEtag : undefined);
-      if (!deleted) throw recordingNotFound();
-    } catch (error) {
-      if (error instanceof ConcurrencyError) throw new PreconditionFailedError();
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.readForChange(caller, processId, recordingId, ifMatch);
+      if (read !== undefined) {
+        try {
+          await this.store.delete(read.recording, {
+            writerId: caller.id,
+            roleEtag: read.roleEtag,
+            total: read.total,
+            author: read.author,
+          });
+          return;
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
+        }
+      }
+      // Deleted meanwhile is a 404 on the next read, not a 412: only a version the client named can fail a precondition.
+      if (attempt >= maxAttempts) throw strict ? new PreconditionFailedError() : busy();
+      await backoff(attempt);
     }
+  }
+
+  private assertWithinLimits(total: number, mine: number): void {
+    if (total >= this.options.limits.perProcess) {
+      throw new ConflictError(
+        "too_many_recordings",
+        `This process holds the most recordings it may (${this.options.limits.perProcess}); delete some to add more.`,
+      );
+    }
+    if (mine >= this.options.limits.perUser) {
+      throw new ConflictError(
+        "too_many_recordings",
+        `You hold the most recordings one person may add to a process (${this.options.limits.perUser}); delete some to add more.`,
+      );
+    }
+  }
+
+  /**
+   * One attempt's reads for a label edit or a delete: the process row (authorization), then the
+   * recording, the caller's role row and the counters in one query. Throws what the caller must
+   * be told; undefined when a write raced in between (read again).
+   */
+  private async readForChange(
+    caller: Caller,
+    processId: string,
+    recordingId: string,
+    ifMatch: string | undefined,
+  ): Promise<{ recording: StoredRecording; roleEtag: string; total: Counter; author: Counter } | undefined> {
+    const { actions } = await this.authorizeChange(caller, processId);
+    const guard = await this.store.readGuard(processId, caller.id, recordingId);
+    const recording = guard.recording;
+    if (recording === undefined) throw recordingNotFound();
+    assertMayChange(actions, recording, caller);
+    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== recording.etag) {
+      throw new PreconditionFailedError();
+    }
+    if (guard.roleEtag === undefined) return undefined;
+    const author =
+      recording.addedBy === caller.id
+        ? guard.mine
+        : await this.store.readCounter(processId, recording.addedBy);
+    if (guard.total?.etag === undefined || author?.etag === undefined) {
+      // Recordings that predate the counters: count them once, then read again.
+      await this.store.initializeCounters(processId, recording.addedBy);
+      return undefined;
+    }
+    return { recording, roleEtag: guard.roleEtag, total: guard.total, author };
   }
 
   /**
@@ -179,6 +277,13 @@ function refusalFor(action: Action): string {
   }
 }
 
+function busy(): ConflictError {
+  return new ConflictError(
+    "conflict",
+    "The recordings of this process are being changed by others; try again.",
+  );
+}
+
 function recordingNotFound(): NotFoundError {
   return new NotFoundError("The recording does not exist.");
 }
@@ -191,26 +296,4 @@ function publicRecording(recording: StoredRecording): Recording {
 async function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
   await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
-// ---- the list's opaque continuation token: the id of the last recording of the previous page ----
-
-function encodePosition(after: string): string {
-  return Buffer.from(JSON.stringify({ after })).toString("base64url");
-}
-
-function decodePosition(token: string | undefined): string | undefined {
-  if (token === undefined) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
-    if (typeof value === "object" && value !== null) {
-      const { after } = value as Record<string, unknown>;
-      if (typeof after === "string" && isGuid(after)) return after.toLowerCase();
-    }
-  } catch {
-    // fall through: a token we did not make
-  }
-  throw new ValidationError([
-    { field: "continuationToken", message: "not a continuation token this service issued" },
-  ]);
 }

@@ -4,7 +4,6 @@ import type { TokenCredential } from "@azure/identity";
 
 import { azureCredential } from "../azureCredential.js";
 import type { StorageConfig } from "../config.js";
-import { ConcurrencyError } from "../errors.js";
 
 /** The app's tables. Names are fixed; a prefix keeps test runs (and tenants of one account) apart. */
 export const tableNames = {
@@ -16,6 +15,10 @@ export const tableNames = {
   processIndex: "ProcessIndex",
   /** One partition per minute: invitations not yet settled, for the invitation sweeper. */
   pendingInvitations: "PendingInvitations",
+  /** One partition per minute: list rows written ahead of a commit, for the list repair sweep. */
+  listRepairs: "ListRepairs",
+  /** One row per sharer: the invitation emails they caused in the last hour (their hourly quota). */
+  invitationQuotas: "InvitationQuotas",
 } as const;
 
 export type TableName = keyof typeof tableNames;
@@ -52,6 +55,8 @@ export function createTables(config: StorageConfig, options: TableOptions = {}):
     userProcesses: make(tableNames.userProcesses),
     processIndex: make(tableNames.processIndex),
     pendingInvitations: make(tableNames.pendingInvitations),
+    listRepairs: make(tableNames.listRepairs),
+    invitationQuotas: make(tableNames.invitationQuotas),
   };
 }
 
@@ -74,25 +79,6 @@ export function statusOf(error: unknown): number | undefined {
 
 export function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404;
-}
-
-/**
- * A conditional write lost its race: 412 on an ETag, 409 on an insert of a row that exists,
- * 404 on an update of a row deleted meanwhile (the process was deleted under us).
- */
-export function isConflict(error: unknown): boolean {
-  const status = statusOf(error);
-  return status === 412 || status === 409 || status === 404;
-}
-
-/** Runs a write; a lost race becomes a ConcurrencyError the domain retries or reports. */
-export async function conditional<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isConflict(error)) throw new ConcurrencyError(undefined, { cause: error });
-    throw error;
-  }
 }
 
 /**

@@ -92,6 +92,8 @@ describe("accepted tokens", () => {
       name: "Alice Andersen",
       username: alice.email,
       appRoles: [],
+      // The optional acct claim: 0 for a member.
+      guest: false,
     });
   });
 

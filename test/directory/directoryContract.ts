@@ -15,6 +15,9 @@ const dave = devUser("dave");
 const erin = devUser("erin");
 const frank = devUser("frank");
 const gina = devUser("gina");
+/** Process.Admin through the "Process Administrators" group only; carol is in a group without roles. */
+const hank = devUser("hank");
+const carol = devUser("carol");
 const group = dev.groups[0] ?? { id: "", email: "", displayName: "" };
 
 const ids = (users: readonly { id: string }[]) => users.map((user) => user.id).sort();
@@ -117,6 +120,15 @@ export function directoryContract(name: string, createDirectory: () => Promise<D
         email: erin.email,
         userType: "Guest",
       });
+    });
+
+    it("getUsers: a direct member of a group assigned an app role holds it; a group without roles gives none", async () => {
+      const directory = await createDirectory();
+      const users = await directory.getUsers([hank.id, carol.id]);
+      expect(users.get(hank.id)?.appRoles).toEqual(["Process.Admin"]);
+      expect(users.get(carol.id)?.appRoles).toEqual([]);
+      const [resolved] = await directory.resolve([{ email: hank.email }]);
+      expect(resolved).toMatchObject({ outcome: "user", user: { id: hank.id, appRoles: ["Process.Admin"] } });
     });
 
     it("getUsers tells which users hold the API's app roles", async () => {

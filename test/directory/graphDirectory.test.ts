@@ -219,7 +219,8 @@ describe("Graph directory requests", () => {
         graph.graph
           .graphRequests("/v1.0/servicePrincipals")
           .filter((r) => r.path.endsWith("/appRoleAssignedTo")),
-      ).toHaveLength(2);
+        // One page per assignment: dave's, frank's and the Process Administrators group's.
+      ).toHaveLength(3);
     } finally {
       await graph.close();
     }
@@ -280,6 +281,37 @@ describe("Graph directory failures", () => {
     expect(failure).toMatchObject({ status: 502, code: "directory_permission_missing" });
     expect((failure as Error).message).toContain("Directory.Read.All");
     expect(testGraph.graph.graphRequests("/v1.0/users")).toHaveLength(1);
+  });
+
+  it("a 403's problem never shows the Graph client id to the caller; the log names it for the operator", async () => {
+    const logged: { message: string; details: Record<string, unknown> }[] = [];
+    const directory = createGraphDirectory(testGraph.config, {
+      ...fast,
+      warn: (message, details) => logged.push({ message, details }),
+    });
+    testGraph.graph.fail({ status: 403, pathPrefix: "/v1.0/users" });
+    const failure = await directory.search("alice", 5).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ status: 502, code: "directory_permission_missing" });
+    expect((failure as Error).message).toContain("Directory.Read.All");
+    expect((failure as Error).message).not.toContain(testGraph.config.clientId);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.message).toContain(testGraph.config.clientId);
+    expect(logged[0]?.details).toMatchObject({ status: 403, clientId: testGraph.config.clientId });
+  });
+
+  it("app roles assigned to a group: one members call per assigned group, kept with the assignments", async () => {
+    const directory = createGraphDirectory(testGraph.config, fast);
+    const membersCalls = () =>
+      testGraph.graph.requests.filter((request) => /^\/v1\.0\/groups\/[^/]+\/members/.test(request.path));
+    const before = membersCalls().length;
+    const first = await directory.getUsers([userId("hank"), userId("carol")]);
+    expect(first.get(userId("hank"))?.appRoles).toEqual(["Process.Admin"]);
+    expect(first.get(userId("carol"))?.appRoles).toEqual([]);
+    // Only the group that holds a role is expanded; a search a moment later reuses the cache.
+    expect(membersCalls().length - before).toBe(1);
+    const found = await directory.search("hank", 5);
+    expect(found.map((user) => user.appRoles)).toEqual([["Process.Admin"]]);
+    expect(membersCalls().length - before).toBe(1);
   });
 
   it("a 403 on the app role assignments names Application.Read.All as well", async () => {

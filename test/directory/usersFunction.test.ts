@@ -78,6 +78,74 @@ describe("GET /api/users", () => {
   });
 });
 
+describe("GET /api/users for guests (USERS_GUEST_SEARCH, default exactAddress)", () => {
+  const refused = (response: { status: number; body: any }) => {
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe("guest_search_restricted");
+  };
+
+  it("a guest cannot page through the tenant: any prefix search is refused with 403 guest_search_restricted", async () => {
+    for (const query of ["search=contoso", "search=Ali", `search=${encodeURIComponent("alice@contoso")}`]) {
+      refused(await search(query, "erin"));
+    }
+  });
+
+  it("a guest looks up one person by their whole address, and only an enabled user", async () => {
+    const found = await search(`search=${encodeURIComponent("Alice@Contoso.example")}`, "erin");
+    expect(found.status).toBe(200);
+    expect(found.body.value).toEqual([
+      {
+        id: users.alice.id,
+        displayName: users.alice.displayName,
+        email: users.alice.email,
+        userType: "Member",
+      },
+    ]);
+    for (const address of ["gina@contoso.example", "nobody@contoso.example", "analysts@contoso.example"]) {
+      const none = await search(`search=${encodeURIComponent(address)}`, "erin");
+      expect(none.status, address).toBe(200);
+      expect(none.body.value, address).toEqual([]);
+    }
+  });
+
+  it("members search as before", async () => {
+    const response = await search("search=contoso&top=25", "bob");
+    expect(response.status).toBe(200);
+    expect(response.body.value.length).toBeGreaterThan(3);
+  });
+
+  it("without the acct claim in the token, the caller's own userType in the directory decides", async () => {
+    const guestToken = await app.identity.token("erin", { accountStatus: false });
+    refused(await app.call(listUsers, { path: "/api/users?search=contoso", token: guestToken }));
+    const memberToken = await app.identity.token("bob", { accountStatus: false });
+    const member = await app.call(listUsers, { path: "/api/users?search=contoso", token: memberToken });
+    expect(member.status).toBe(200);
+    expect(member.body.value.length).toBeGreaterThan(0);
+  });
+
+  it("none refuses guests even an exact address; prefix lets them search as members do", async () => {
+    for (const [setting, expected] of [
+      ["none", 403],
+      ["prefix", 200],
+    ] as const) {
+      const configured = await startTestApp({ settings: { USERS_GUEST_SEARCH: setting } });
+      try {
+        const exact = await configured.call(listUsers, {
+          path: `/api/users?search=${encodeURIComponent("alice@contoso.example")}`,
+          as: "erin",
+        });
+        expect(exact.status, setting).toBe(expected);
+        const prefix = await configured.call(listUsers, { path: "/api/users?search=contoso", as: "erin" });
+        expect(prefix.status, setting).toBe(expected);
+        if (expected === 403) expect(prefix.body.code).toBe("guest_search_restricted");
+        else expect(prefix.body.value.length).toBeGreaterThan(1);
+      } finally {
+        await configured.close();
+      }
+    }
+  });
+});
+
 describe("GET /api/users over Microsoft Graph", () => {
   let testGraph: TestGraph;
   let graphApp: TestApp;

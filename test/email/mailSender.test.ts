@@ -7,10 +7,12 @@ import { renderInvitationEmail } from "../../shared/email/invitationEmail.js";
 import {
   createMailSender,
   invitationOperationId,
+  MailRepeatExpiredError,
   type MailSender,
   MailServiceRefusedError,
   MailServiceUnavailableError,
   type OutgoingMail,
+  repeatabilityRequestId,
 } from "../../shared/email/mailSender.js";
 import { startTestMailbox, type TestMailbox } from "../support/mailbox.js";
 
@@ -22,7 +24,7 @@ let testMailbox: TestMailbox;
 let sender: MailSender;
 
 function emailConfig(connectionString: string): EmailConfig {
-  return { connectionString, senderAddress, resendCooldownSeconds: 300 };
+  return { connectionString, senderAddress, resendCooldownSeconds: 300, sharerHourlyQuota: 100 };
 }
 
 /** Short waits so that retries do not slow the run; Retry-After is still honoured as given. */
@@ -82,6 +84,7 @@ describe("sending an invitation through the real EmailClient to the dev mailbox"
           html: email.html,
         },
         operationId,
+        new Date(),
       );
 
       expect(outcome).toEqual({ status: "sent", operationId });
@@ -94,27 +97,76 @@ describe("sending an invitation through the real EmailClient to the dev mailbox"
       expect(message?.subject).toBe(`Alice Example invited you to ${asks} "Invoice <approval> & co"`);
       expect(message?.plainText).toContain(`${appBaseUrl}${path}`);
       expect(message?.plainText).toContain("> See you <there>");
-      expect(message?.html).toContain(`<a href="${appBaseUrl}${path}">`);
+      expect(message?.html).toContain(`<a href="${appBaseUrl}${path}"`);
       expect(message?.html).toContain("<strong>Invoice &lt;approval&gt; &amp; co</strong>");
       expect(message?.html).toContain("See you &lt;there&gt;");
     },
   );
 
-  it("delivers one message when the same operation id is sent twice", async () => {
+  it("delivers one message when the same operation id is sent twice inside the repeat window", async () => {
     const operationId = newOperationId();
+    const firstSentAt = new Date();
 
-    const first = await sender.send(mail("first"), operationId);
-    const second = await sender.send(mail("second"), operationId);
+    const first = await sender.send(mail("first"), operationId, firstSentAt);
+    const second = await sender.send(mail("first"), operationId, firstSentAt);
 
     expect(first).toEqual({ status: "sent", operationId });
     expect(second).toEqual({ status: "sent", operationId });
     expect(testMailbox.mailbox.list().map((m) => m.subject)).toEqual(["first"]);
+    expect(testMailbox.mailbox.requestCounts()).toMatchObject({ send: 2, replayed: 1 });
+  });
+
+  it("is refused (400) when a repeat of an operation carries other content", async () => {
+    const operationId = newOperationId();
+    const firstSentAt = new Date();
+    await sender.send(mail("first"), operationId, firstSentAt);
+
+    const error = await sender.send(mail("second"), operationId, firstSentAt).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(MailServiceRefusedError);
+    expect((error as MailServiceRefusedError).serviceStatus).toBe(400);
+    expect(testMailbox.mailbox.list().map((m) => m.subject)).toEqual(["first"]);
+  });
+
+  it("throws MailRepeatExpiredError (412) for a first attempt older than the 5-minute window, and sends nothing", async () => {
+    const error = await sender
+      .send(mail(), newOperationId(), new Date(Date.now() - 5 * 60 * 1000 - 1000))
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(MailRepeatExpiredError);
+    expect(testMailbox.mailbox.requestCounts()).toMatchObject({ send: 1, expired: 1 });
+    expect(testMailbox.mailbox.list()).toEqual([]);
+  });
+
+  it("sends the repeatability headers on every send, derived from the operation id", async () => {
+    const operationId = newOperationId();
+    const firstSentAt = new Date("2026-01-02T03:04:05.678Z");
+    const seen: Array<Record<string, string | undefined>> = [];
+    const spy = await startTestMailbox({ now: () => new Date(), repeatNow: () => new Date(firstSentAt) });
+    const observed = createMailSender(emailConfig(spy.connectionString), fastTuning);
+    spy.mailbox.onSend((headers) => seen.push(headers));
+    try {
+      spy.mailbox.failNextSends(1);
+      await observed.send(mail(), operationId, firstSentAt);
+    } finally {
+      await spy.close();
+    }
+    expect(seen).toHaveLength(2);
+    for (const headers of seen) {
+      expect(headers["repeatability-request-id"]).toBe(repeatabilityRequestId(operationId));
+      expect(headers["repeatability-first-sent"]).toBe("Fri, 02 Jan 2026 03:04:05 GMT");
+    }
+    expect(repeatabilityRequestId(operationId)).not.toBe(operationId);
+    expect(repeatabilityRequestId(operationId)).toBe(repeatabilityRequestId(operationId.toUpperCase()));
   });
 
   it("delivers one message when the same operation id is sent concurrently", async () => {
     const operationId = newOperationId();
 
-    const outcomes = await Promise.all([sender.send(mail(), operationId), sender.send(mail(), operationId)]);
+    const outcomes = await Promise.all([
+      sender.send(mail(), operationId, new Date()),
+      sender.send(mail(), operationId, new Date()),
+    ]);
 
     expect(outcomes).toEqual([
       { status: "sent", operationId },
@@ -132,6 +184,7 @@ describe("sending an invitation through the real EmailClient to the dev mailbox"
         html: "<p>x</p>",
       },
       newOperationId(),
+      new Date(),
     );
 
     const [message] = testMailbox.mailbox.list();
@@ -151,7 +204,7 @@ describe("the mail service refusing or failing", () => {
     );
     const wrongSender = createMailSender(emailConfig(wrongKey), fastTuning);
 
-    const error = await wrongSender.send(mail(), newOperationId()).catch((e: unknown) => e);
+    const error = await wrongSender.send(mail(), newOperationId(), new Date()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(MailServiceRefusedError);
     expect((error as MailServiceRefusedError).serviceStatus).toBe(401);
@@ -165,7 +218,7 @@ describe("the mail service refusing or failing", () => {
     const before = testMailbox.mailbox.requestCounts().send;
     const operationId = newOperationId();
 
-    const outcome = await sender.send(mail(), operationId);
+    const outcome = await sender.send(mail(), operationId, new Date());
 
     expect(outcome).toEqual({ status: "sent", operationId });
     expect(testMailbox.mailbox.requestCounts().send - before).toBe(2);
@@ -176,7 +229,7 @@ describe("the mail service refusing or failing", () => {
     testMailbox.mailbox.throttleNextSends(1, 600);
     const before = testMailbox.mailbox.requestCounts().send;
 
-    const error = await sender.send(mail(), newOperationId()).catch((e: unknown) => e);
+    const error = await sender.send(mail(), newOperationId(), new Date()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(MailServiceUnavailableError);
     expect((error as MailServiceUnavailableError).retryAfterSeconds).toBe(600);
@@ -189,7 +242,7 @@ describe("the mail service refusing or failing", () => {
     const before = testMailbox.mailbox.requestCounts().send;
     const operationId = newOperationId();
 
-    const outcome = await sender.send(mail(), operationId);
+    const outcome = await sender.send(mail(), operationId, new Date());
 
     expect(outcome).toEqual({ status: "sent", operationId });
     expect(testMailbox.mailbox.requestCounts().send - before).toBe(3);
@@ -204,7 +257,7 @@ describe("the mail service refusing or failing", () => {
     testMailbox.mailbox.failNextSends(3);
     const before = testMailbox.mailbox.requestCounts().send;
 
-    const error = await bounded.send(mail(), newOperationId()).catch((e: unknown) => e);
+    const error = await bounded.send(mail(), newOperationId(), new Date()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(MailServiceUnavailableError);
     expect((error as MailServiceUnavailableError).code).toBe("mail_service_unavailable");
@@ -216,7 +269,7 @@ describe("the mail service refusing or failing", () => {
     testMailbox.mailbox.failNextOperations(1);
     const operationId = newOperationId();
 
-    const outcome = await sender.send(mail(), operationId);
+    const outcome = await sender.send(mail(), operationId, new Date());
 
     expect(outcome).toEqual({
       status: "failed",
@@ -231,7 +284,7 @@ describe("the mail service refusing or failing", () => {
     try {
       const skewedSender = createMailSender(emailConfig(skewed.connectionString), fastTuning);
 
-      const error = await skewedSender.send(mail(), newOperationId()).catch((e: unknown) => e);
+      const error = await skewedSender.send(mail(), newOperationId(), new Date()).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(MailServiceRefusedError);
       expect((error as MailServiceRefusedError).serviceStatus).toBe(401);
@@ -245,7 +298,7 @@ describe("the mail service refusing or failing", () => {
 describe("looking up an earlier send", () => {
   it("knows a sent operation without sending again", async () => {
     const operationId = newOperationId();
-    await sender.send(mail(), operationId);
+    await sender.send(mail(), operationId, new Date());
     const before = testMailbox.mailbox.requestCounts().send;
 
     expect(await sender.lookup(operationId)).toEqual({ status: "sent", operationId });
@@ -260,7 +313,7 @@ describe("looking up an earlier send", () => {
   it("knows a failed operation and its reason", async () => {
     testMailbox.mailbox.failNextOperations(1);
     const operationId = newOperationId();
-    await sender.send(mail(), operationId);
+    await sender.send(mail(), operationId, new Date());
 
     expect(await sender.lookup(operationId)).toEqual({
       status: "failed",
@@ -278,7 +331,7 @@ describe("looking up an earlier send", () => {
       maxOperationWaitMs: 50,
     });
     try {
-      const error = await impatient.send(mail(), operationId).catch((e: unknown) => e);
+      const error = await impatient.send(mail(), operationId, new Date()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MailServiceUnavailableError);
 
       expect(await sender.lookup(operationId)).toBe("running");
@@ -304,6 +357,7 @@ describe("creating the mail sender", () => {
         endpoint: "http://mail.contoso.example/",
         senderAddress,
         resendCooldownSeconds: 300,
+        sharerHourlyQuota: 100,
       }),
     ).toThrow(/^EMAIL_ENDPOINT: .*https/);
   });
@@ -314,6 +368,7 @@ describe("creating the mail sender", () => {
         endpoint: "https://contoso.communication.azure.com/",
         senderAddress,
         resendCooldownSeconds: 300,
+        sharerHourlyQuota: 100,
       }),
     ).toBeDefined();
   });

@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 
+import azureFunctions from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { loadFunctionApp, type RegisteredFunction } from "../../local/host/functionsCore.js";
@@ -59,10 +60,30 @@ describe("routing", () => {
     expect((await fetch(`${host.url}/processes`)).status).toBe(404);
   });
 
-  test("a known route with a method it does not accept is 405 with Allow", async () => {
+  test("a known route with a method it does not accept is an empty 404 without Allow, as in Azure (azure-functions-host#10098)", async () => {
     const response = await fetch(`${host.url}/api/processes`, { method: "DELETE" });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("allow")).toBeNull();
+    expect(await response.text()).toBe("");
+  });
+
+  test("HEAD on a GET-only function is 404 and the function does not run (azure-functions-host#11625)", async () => {
+    const before = lines.length;
+    const response = await fetch(`${host.url}/api/processes`, { method: "HEAD" });
+    expect(response.status).toBe(404);
+    expect(lines.slice(before).filter((line) => line.includes("Executed 'listProcesses'"))).toEqual([]);
+  });
+
+  test("a route parameter matches any segment: a line feed, an encoded slash kept encoded, a stray percent sign", async () => {
+    for (const [segment, name] of [
+      ["a%0Ab", "a\nb"],
+      ["a%2Fb", "a%2Fb"],
+      ["100%25%ZZ", "100%%ZZ"],
+    ]) {
+      const response = await fetch(`${host.url}/api/echo/${segment}`);
+      expect(response.status, segment).toBe(200);
+      expect(((await response.json()) as { params: unknown }).params, segment).toEqual({ name });
+    }
   });
 
   test("a catch-all parameter receives the rest of the path", async () => {
@@ -163,6 +184,42 @@ describe("invocations", () => {
     }
   });
 
+  test("a failing preInvocation hook fails the invocation: neither the handler nor postInvocation runs", async () => {
+    const after: string[] = [];
+    const refuse = azureFunctions.app.hook.preInvocation((context) => {
+      if (context.invocationContext.functionName === "binary") throw new Error("refused by a hook");
+    });
+    const record = azureFunctions.app.hook.postInvocation((context) => {
+      after.push(context.invocationContext.functionName);
+    });
+    try {
+      const before = lines.length;
+      expect((await fetch(`${host.url}/api/binary`)).status).toBe(500);
+      expect(lines.slice(before).join("\n")).toContain("Executed 'binary' (Failed");
+      expect(after).toEqual([]);
+      expect((await fetch(`${host.url}/api/streamed`)).status).toBe(200);
+      expect(after).toEqual(["streamed"]);
+    } finally {
+      refuse.dispose();
+      record.dispose();
+    }
+  });
+
+  test("a postInvocation hook may replace an error with a result, as in the worker", async () => {
+    const recover = azureFunctions.app.hook.postInvocation((context) => {
+      if (context.invocationContext.functionName !== "broken") return;
+      context.error = null;
+      context.result = { status: 299, body: "recovered" };
+    });
+    try {
+      const response = await fetch(`${host.url}/api/broken`);
+      expect(response.status).toBe(299);
+      expect(await response.text()).toBe("recovered");
+    } finally {
+      recover.dispose();
+    }
+  });
+
   test("preInvocation hooks run for every invocation", async () => {
     const before = received.hookedInvocations.filter((name) => name === "listProcesses").length;
     await fetch(`${host.url}/api/processes`);
@@ -197,6 +254,21 @@ describe("CORS", () => {
     const actual = await fetch(`${host.url}/api/echo`, { headers: { origin: "https://evil.example" } });
     expect(actual.headers.get("access-control-allow-origin")).toBeNull();
   });
+});
+
+test("without allowed origins the host leaves a preflight alone: it is routed like any other request", async () => {
+  const bare = await startHttpHost({ functions, routePrefix: "api", port: 0, log: () => undefined });
+  try {
+    const preflight = await fetch(`${bare.url}/api/echo`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" },
+    });
+    // No function of the fixture takes OPTIONS: the host's empty 404, as in Azure without CORS.
+    expect(preflight.status).toBe(404);
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  } finally {
+    await bare.close();
+  }
 });
 
 test("a port already in use is a PortInUseError naming the port", async () => {

@@ -1,8 +1,15 @@
 import { fileURLToPath } from "node:url";
 
+import azureFunctions from "@azure/functions";
 import { beforeAll, expect, test } from "vitest";
 
-import { loadFunctionApp, type RegisteredFunction, triggerOf } from "../../local/host/functionsCore.js";
+import {
+  loadFunctionApp,
+  type RegisteredFunction,
+  registeredFunctions,
+  runAppHooks,
+  triggerOf,
+} from "../../local/host/functionsCore.js";
 import { httpRoutesOf } from "../../local/host/httpServer.js";
 import { received } from "./fixtures/app.js";
 
@@ -82,4 +89,21 @@ test("the host's HTTP routes are the registrations' routes under the route prefi
 
 test("appStart hooks run once when the app is loaded", () => {
   expect(received.appStarted).toBe(1);
+});
+
+test("a function registered after start-up throws as in the worker, and is not registered", () => {
+  const count = functions.length;
+  expect(() => {
+    azureFunctions.app.http("registeredLate", { methods: ["GET"], handler: () => ({ status: 200 }) });
+  }).toThrow("A function can only be registered during app startup.");
+  expect(registeredFunctions().map((fn) => fn.metadata.name)).not.toContain("registeredLate");
+  expect(registeredFunctions()).toHaveLength(count);
+});
+
+test("appStart and appTerminate share one hookData, as the worker's app-level hooks do", async () => {
+  await runAppHooks("appTerminate");
+  const [start, terminate] = received.appHookData;
+  expect(received.appHookData.map((entry) => entry.hook)).toEqual(["appStart", "appTerminate"]);
+  expect(terminate?.hookData).toBe(start?.hookData);
+  expect(terminate?.hookData).toEqual({ startedBy: "appStart" });
 });

@@ -2,14 +2,14 @@ import { describe, expect, test } from "vitest";
 
 import { parseSchedule, ScheduleError } from "../../local/host/ncrontab.js";
 import { decodeMessage, encodeMessage, MessageDecodingError } from "../../local/host/queueRunner.js";
-import { compileRoute, pathSegments, RouteTemplateError } from "../../local/host/routes.js";
+import { compareRoutes, compileRoute, pathSegments, RouteTemplateError } from "../../local/host/routes.js";
 import {
   parseTimeSpan,
   resolveBindingExpression,
   resolveStorageConnection,
 } from "../../local/host/settings.js";
 
-const match = (template: string, path: string) => compileRoute(template).match(pathSegments(path) ?? []);
+const match = (template: string, path: string) => compileRoute(template).match(pathSegments(path));
 
 describe("route templates", () => {
   test("a plain parameter captures one segment and literals match case-insensitively", () => {
@@ -45,10 +45,59 @@ describe("route templates", () => {
     expect(match("download/{name}.{ext}", "/download/report.csv")).toEqual({ name: "report", ext: "csv" });
   });
 
+  test("a parameter matches any segment, as ASP.NET Core's matcher does: a line feed, a tab, an encoded slash", () => {
+    expect(match("api/processes/{id}", "/api/processes/a%0Ab")).toEqual({ id: "a\nb" });
+    expect(match("api/processes/{id}/access", "/api/processes/%0A%09/access")).toEqual({ id: "\n\t" });
+    expect(match("p/{name}.{ext}", "/p/a%0Ab.c%0Ad")).toEqual({ name: "a\nb", ext: "c\nd" });
+    expect(match("files/{*rest}", "/files/a%0A/b")).toEqual({ rest: "a\n/b" });
+  });
+
+  test("a path is decoded as Kestrel decodes it: %2F stays encoded in its segment, bad escapes stay as they are", () => {
+    expect(pathSegments("/api/processes/a%2Fb")).toEqual(["api", "processes", "a%2Fb"]);
+    expect(pathSegments("/api/x%2fy%20z")).toEqual(["api", "x%2fy z"]);
+    expect(pathSegments("/api/%ZZ/100%")).toEqual(["api", "%ZZ", "100%"]);
+    expect(pathSegments("/api/%C3%A9%FF")).toEqual(["api", "é%FF"]);
+  });
+
   test("a malformed template is refused with the template named", () => {
     expect(() => compileRoute("a/{id:unknown}")).toThrow(RouteTemplateError);
     expect(() => compileRoute("a/{*rest}/b")).toThrow(/catch-all/);
     expect(() => compileRoute("a/{id")).toThrow(/unclosed/);
+  });
+});
+
+describe("route order", () => {
+  // Registered in the worst order: the host sorts them (WebJobsRouteBuilder's RouteComparison).
+  const templates = [
+    "api/{*path}",
+    "api/processes/{id}",
+    "api/processes/{id:guid}",
+    "api/processes/{n:int:min(1)}",
+    "api/processes/{id}/access",
+    "api/processes",
+    "api/me",
+    "api/Health",
+  ];
+  const sorted = () =>
+    templates
+      .map(compileRoute)
+      .sort(compareRoutes)
+      .map((route) => route.template);
+
+  test("literal segments before parameters (in ordinal order), longer templates first, the catch-all last", () => {
+    const order = sorted();
+    expect(order.at(-1)).toBe("api/{*path}");
+    expect(order.indexOf("api/processes/{id}/access")).toBeLessThan(order.indexOf("api/processes/{id}"));
+    expect(order.slice(0, 2)).toEqual(["api/Health", "api/me"]);
+    expect(order.at(-2)).toBe("api/processes");
+  });
+
+  test("between parameters, the one with more inline constraints first", () => {
+    const order = sorted();
+    expect(order.indexOf("api/processes/{n:int:min(1)}")).toBeLessThan(
+      order.indexOf("api/processes/{id:guid}"),
+    );
+    expect(order.indexOf("api/processes/{id:guid}")).toBeLessThan(order.indexOf("api/processes/{id}/access"));
   });
 });
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 
 import { freePort } from "../../local/azurite.js";
+import { installFunctionsCore } from "../../local/host/functionsCore.js";
 import { MissingBuildError } from "../../local/host/host.js";
 import { PortInUseError } from "../../local/host/httpServer.js";
 import { type LocalHost, startFailureLine, startLocalHost, startupBanner } from "../../local/start.js";
@@ -16,6 +18,7 @@ const entry = join(fixtures, "app.ts");
 const lines: string[] = [];
 let local: LocalHost;
 let appRoot: string;
+const appStartContexts: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   // An app folder with the fixture's host.json and a settings file written for port 7071.
@@ -39,6 +42,17 @@ beforeAll(async () => {
       },
     }),
   );
+  writeFileSync(
+    join(appRoot, "package.json"),
+    JSON.stringify({ type: "module", main: "dist/bundle/index.js" }),
+  );
+  installFunctionsCore();
+  const core = createRequire(import.meta.url)("@azure/functions-core") as {
+    registerHook(name: string, callback: (context: Record<string, unknown>) => void): unknown;
+  };
+  core.registerHook("appStart", (context) => {
+    appStartContexts.push(context);
+  });
   local = await startLocalHost({
     appRoot,
     entry,
@@ -86,12 +100,17 @@ test("the queue triggers run against the given Azurite and CORS comes from the s
   expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
 });
 
+test("appStart gets the app root (where host.json is) as functionAppDirectory, not the entry's folder", () => {
+  expect(appStartContexts.map((context) => context.functionAppDirectory)).toEqual([appRoot]);
+});
+
 test("the banner lists every HTTP function with its URL and a curl walk-through", () => {
   const banner = startupBanner(local, 1.25);
   for (const route of local.host.httpRoutes) expect(banner).toContain(`${local.url}/${route.route}`);
   expect(banner).toContain(`curl -s -X POST ${local.url}/dev/identity/token`);
   expect(banner).toContain(`curl -s ${local.url}/dev/mailbox`);
   expect(banner).toContain(`Ready in 1.3 s on ${local.url}`);
+  expect(banner).toContain(`function app            test/host/fixtures/app.ts\n`);
 });
 
 test("a port in use fails before anything starts, with one clear line", async () => {
@@ -116,8 +135,8 @@ test("a port in use fails before anything starts, with one clear line", async ()
   }
 });
 
-test("a missing build is one line that says to build", async () => {
-  const missing = join(appRoot, "dist", "functions", "index.js");
+test("by default the app is package.json main, as in Azure; a missing build is one line that says to build", async () => {
+  const missing = join(appRoot, "dist", "bundle", "index.js");
   const attempt = startLocalHost({
     appRoot,
     port: 0,
@@ -127,4 +146,19 @@ test("a missing build is one line that says to build", async () => {
   await expect(attempt).rejects.toBeInstanceOf(MissingBuildError);
   const error: unknown = await attempt.catch((caught: unknown) => caught);
   expect(startFailureLine(error, 7071)).toBe(`${missing} is missing: run npm run build first.`);
+});
+
+test("an app folder whose package.json has no main is one line that says so", async () => {
+  const bare = mkdtempSync(join(tmpdir(), "local-host-"));
+  writeFileSync(join(bare, "package.json"), JSON.stringify({ type: "module" }));
+  const attempt = startLocalHost({
+    appRoot: bare,
+    port: 0,
+    azurite: { connectionString: inject("azuriteConnectionString") },
+    log: () => undefined,
+  });
+  const error: unknown = await attempt.catch((caught: unknown) => caught);
+  expect(startFailureLine(error, 7071)).toBe(
+    `${join(bare, "package.json")} has no "main": the Azure host would load no functions.`,
+  );
 });

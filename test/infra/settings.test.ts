@@ -36,6 +36,8 @@ const localOnly: Readonly<Record<string, string>> = {
   // Secrets: in Azure the managed identity signs in to Graph through a federated credential.
   GRAPH_CLIENT_SECRET: "secret",
   GRAPH_CERTIFICATE_PATH: "secret",
+  // A secret: azure.yaml's postprovision hook (scripts/paging-token-key.sh) sets it once, outside Bicep.
+  PAGING_TOKEN_KEY: "secret",
 };
 
 /** Settings read by the Functions host or an SDK rather than by shared/config.ts. */

@@ -73,7 +73,7 @@ describe("a share sends exactly one invitation email", () => {
     );
     expect(email?.plainText).toContain(`: ${link}\n`);
     expect(email?.plainText).toContain("> Please take a look.");
-    expect(email?.html).toContain(`<a href="${link}">`);
+    expect(email?.html).toContain(`<a href="${link}"`);
 
     const invitation = await invitationOf(id, users.bob.id);
     expect(invitation.status).toBe("sent");
@@ -124,10 +124,11 @@ describe("a share sends exactly one invitation email", () => {
     expect(await invitationOf(id, users.bob.id)).toMatchObject({ status: "sent" });
   });
 
-  test("a role change after delivery sends one more email, for the new role", async () => {
+  test("a role change after delivery sends one more email, for the new role, once the cooldown is over", async () => {
     const id = await createProcessAs(it.app, "alice", "taskMining", "Onboarding");
     await shareAs(it.app, "alice", id, { role: "contributor", recipients: [{ id: users.carol.id }] });
     await drain(it.queue);
+    it.clock.advance(301 * 1000);
     await shareAs(it.app, "alice", id, { role: "coOwner", recipients: [{ id: users.carol.id }] });
     await drain(it.queue);
     expect(it.mailbox.mailbox.list().map((email) => email.subject)).toEqual([
@@ -171,8 +172,12 @@ describe("a redelivered message sends no second email", () => {
   test("the status write fails after the mail service accepted: the redelivery asks the service and sends nothing", async () => {
     const id = await createProcessAs(it.app, "alice", "taskMining");
     await shareAs(it.app, "alice", id, { role: "contributor", recipients: [{ id: users.bob.id }] });
-    // The one write after the send: the transaction that marks the invitation and the role sent.
-    it.app.faults.crashOn((request) => request.method === "POST" && request.url.endsWith("/$batch"));
+    // The one write after the send: the transaction that marks the invitation and the role sent
+    // (the first transaction is the claim, before the send).
+    let batches = 0;
+    it.app.faults.crashOn(
+      (request) => request.method === "POST" && request.url.endsWith("/$batch") && ++batches === 2,
+    );
     const first = await deliverNext(it.queue);
     expect(String(first?.error)).toContain("injected crash");
     expect(it.mailbox.mailbox.list()).toHaveLength(1);
@@ -186,6 +191,68 @@ describe("a redelivered message sends no second email", () => {
     expect(await invitationOf(id, users.bob.id)).toMatchObject({ status: "sent" });
   });
 });
+
+describe("repeatable sends (Repeatability-Request-Id, Repeatability-First-Sent)", () => {
+  test("crash after the mail service accepted, before the ledger says sent, and the status not yet known: the redelivery repeats the request and no second email goes", async () => {
+    const id = await createProcessAs(it.app, "alice", "taskMining");
+    await shareAs(it.app, "alice", id, { role: "contributor", recipients: [{ id: users.bob.id }] });
+    let batches = 0;
+    it.app.faults.crashOn(
+      (request) => request.method === "POST" && request.url.endsWith("/$batch") && ++batches === 2,
+    );
+    const first = await deliverNext(it.queue);
+    expect(String(first?.error)).toContain("injected crash");
+    expect(it.mailbox.mailbox.list()).toHaveLength(1);
+    // The service's status store lags: the redelivery's look-up finds nothing, so it sends again.
+    it.mailbox.mailbox.hideNextStatusReads(1);
+    const second = await deliverNext(it.queue);
+    expect(second?.error).toBeUndefined();
+    expect(it.mailbox.mailbox.requestCounts()).toMatchObject({ send: 2, replayed: 1 });
+    expect(it.mailbox.mailbox.list()).toHaveLength(1);
+    expect(await invitationOf(id, users.bob.id)).toMatchObject({ status: "sent" });
+  });
+
+  test("two deliveries of one message at once, the second while the first is in flight: one email", async () => {
+    const { id, message } = await sharedAndReceivedOnce();
+    const held = it.mailbox.mailbox.holdNextSend();
+    const first = sendInvitation(message, contextFor("m-3", 1));
+    await held.reached;
+    // The second finds the invitation claimed, the operation unknown to the status route, sends
+    // the same repeatable request and is told 409 while the first is in flight.
+    const second = sendInvitation(message, contextFor("m-3", 1)).catch((error: unknown) => error);
+    while (it.mailbox.mailbox.requestCounts().inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    held.release();
+    await first;
+    await second;
+    await drain(it.queue);
+    expect(it.mailbox.mailbox.list()).toHaveLength(1);
+    expect(await invitationOf(id, users.bob.id)).toMatchObject({ status: "sent" });
+  });
+
+  test("a redelivery past the 5-minute repeat window of a send the service never accepted: 412, looked up, sent once with a new first-sent time", async () => {
+    const id = await createProcessAs(it.app, "alice", "taskMining");
+    await shareAs(it.app, "alice", id, { role: "contributor", recipients: [{ id: users.bob.id }] });
+    // The claim commits, then the mail service cannot be reached at all.
+    it.mailbox.mailbox.failNextSends(fastMailTuning.maxAttempts);
+    const first = await deliverNext(it.queue);
+    expect(first?.error).toBeDefined();
+    it.clock.advance(6 * 60 * 1000);
+    await drain(it.queue);
+    expect(it.mailbox.mailbox.requestCounts().expired).toBe(1);
+    expect(it.mailbox.mailbox.list()).toHaveLength(1);
+    expect(await invitationOf(id, users.bob.id)).toMatchObject({ status: "sent" });
+  });
+});
+
+async function sharedAndReceivedOnce(): Promise<{ id: string; message: unknown }> {
+  const id = await createProcessAs(it.app, "alice", "taskMining");
+  await shareAs(it.app, "alice", id, { role: "coOwner", recipients: [{ id: users.bob.id }] });
+  const received = await it.queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 120 });
+  const item = received.receivedMessageItems[0];
+  if (item === undefined) throw new Error("no message on the queue");
+  await it.queue.deleteMessage(item.messageId, item.popReceipt);
+  return { id, message: JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) };
+}
 
 describe("the mail service failing", () => {
   test("a 429 with Retry-After is waited out and the email sent", async () => {

@@ -34,16 +34,21 @@ export function queueNamed(name: string): QueueClient {
   return new QueueClient(inject("azuriteConnectionString"), name);
 }
 
-export async function startInvitationApp(services: ServiceOptions = {}): Promise<InvitationApp> {
-  const mailbox = await startTestMailbox();
+export async function startInvitationApp(
+  services: ServiceOptions = {},
+  settings: Record<string, string> = {},
+): Promise<InvitationApp> {
+  const clock = new MovableClock();
+  // The mail service's repeat window runs on the app's clock, so that moving one moves both.
+  const mailbox = await startTestMailbox({ repeatNow: () => clock.now() });
   const queue = queueNamed(`invitations-${randomBytes(6).toString("hex")}`);
   await queue.createIfNotExists();
-  const clock = new MovableClock();
   const logs: string[] = [];
   const app = await startTestApp({
     settings: {
       EMAIL_CONNECTION_STRING: mailbox.connectionString,
       INVITATION_RESEND_COOLDOWN_SECONDS: "300",
+      ...settings,
     },
     services: {
       invitationQueue: queue,

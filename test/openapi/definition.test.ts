@@ -1,11 +1,31 @@
 import { fileURLToPath } from "node:url";
 
 import { beforeAll, describe, expect, test } from "vitest";
+import type { ZodType } from "zod";
 
+import apiProperties from "../../connector/apiProperties.json" with { type: "json" };
 import { loadFunctionApp, type RegisteredFunction, triggerOf } from "../../local/host/functionsCore.js";
+import { changeRoleSchema, createProcessSchema, shareSchema, updateProcessSchema } from "../../shared/api.js";
 import definition from "../../shared/openapi/openapi.json" with { type: "json" };
+import { addRecordingSchema, updateRecordingSchema } from "../../shared/recordings/recordingSchemas.js";
 import { applySampleSettings } from "../support/settings.js";
-import { schemaErrors, type SchemaObject } from "./schemaCheck.js";
+import {
+  apiPropertiesErrors,
+  connectorDefinitionErrors,
+  connectorSchemaFolder,
+  swaggerParserErrors,
+} from "./connectorSchemas.js";
+import { type SchemaValidator, schemaValidator } from "./schemaValidator.js";
+
+/** A Swagger 2.0 schema object, as far as these tests look into one. */
+interface SchemaObject {
+  readonly $ref?: string;
+  readonly type?: string;
+  readonly enum?: readonly unknown[];
+  readonly required?: readonly string[];
+  readonly properties?: Readonly<Record<string, SchemaObject>>;
+  readonly "x-nullable"?: boolean;
+}
 
 /** The definition as plain data: its literal JSON type is too narrow to walk generically. */
 const doc = definition as unknown as Swagger;
@@ -28,10 +48,16 @@ interface Operation {
   readonly responses?: Record<string, { description?: string; schema?: SchemaObject }>;
   readonly security?: readonly Record<string, readonly string[]>[];
   readonly consumes?: readonly string[];
+  readonly "x-ms-pageable"?: { readonly nextLinkName: string };
 }
 interface Swagger {
   readonly swagger: string;
-  readonly info: { title?: string; version?: string; description?: string };
+  readonly info: {
+    title?: string;
+    version?: string;
+    description?: string;
+    contact?: { name?: string; url?: string; email?: string };
+  };
   readonly host: string;
   readonly basePath: string;
   readonly schemes: readonly string[];
@@ -45,6 +71,7 @@ interface Swagger {
     { type: string; flow: string; authorizationUrl: string; tokenUrl: string; scopes: Record<string, string> }
   >;
   readonly security: readonly Record<string, readonly string[]>[];
+  readonly "x-ms-connector-metadata"?: readonly { propertyName: string; propertyValue: string }[];
 }
 
 const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
@@ -72,7 +99,8 @@ describe("routes and operations", () => {
     );
     routes = functions
       .map(triggerOf)
-      .filter((trigger) => trigger.type === "httpTrigger")
+      // The catch-all (functions/notFound.ts) is no operation: it answers what no operation does.
+      .filter((trigger) => trigger.type === "httpTrigger" && trigger.route !== "{*path}")
       .flatMap((trigger) =>
         (trigger.methods as string[]).map(
           (method) =>
@@ -170,7 +198,7 @@ describe("Swagger 2.0 structure", () => {
     }
   });
 
-  test("every property of every definition has x-ms-summary and a description, and every $ref resolves", () => {
+  test("every property of every definition has x-ms-summary and a description, unless it is a $ref, and every $ref resolves", () => {
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of refs) {
       const [, kind, name] = /#\/(definitions|parameters)\/([^"]+)/.exec(ref) ?? [];
@@ -183,8 +211,9 @@ describe("Swagger 2.0 structure", () => {
       expect(schema.type, name).toBe("object");
       for (const [property, propertySchema] of Object.entries(schema.properties ?? {})) {
         const described = propertySchema as { "x-ms-summary"?: string; description?: string; $ref?: string };
+        if (described.$ref !== undefined) continue;
         expect(described["x-ms-summary"], `${name}.${property}`).toBeTruthy();
-        if (described.$ref === undefined) expect(described.description, `${name}.${property}`).toBeTruthy();
+        expect(described.description, `${name}.${property}`).toBeTruthy();
       }
       for (const required of schema.required ?? []) expect(schema.properties, name).toHaveProperty(required);
     }
@@ -204,8 +233,159 @@ describe("Swagger 2.0 structure", () => {
   });
 });
 
-describe("the schema checker", () => {
-  const definitions = doc.definitions;
+describe("Power Platform import", () => {
+  test("the definition validates against the connector repository's own schema", () => {
+    expect(connectorSchemaFolder).toMatch(/[\\/]shared[\\/]powerplatform-connector[\\/]$/);
+    expect(connectorDefinitionErrors(doc)).toEqual([]);
+  });
+
+  test("the definition passes @apidevtools/swagger-parser's schema and spec validation", async () => {
+    expect(await swaggerParserErrors(doc)).toEqual([]);
+  });
+
+  test("both validators refuse an empty required list, as the connector importer does", async () => {
+    const broken = structuredClone(definition) as any;
+    broken.definitions.ProcessChanges.required = [];
+    expect(connectorDefinitionErrors(broken)).toEqual([
+      expect.stringMatching(/^\/definitions\/ProcessChanges\/required: must NOT have fewer than 1 items/),
+    ]);
+    expect((await swaggerParserErrors(broken)).join("\n")).toMatch(
+      /ProcessChanges\/required must NOT have fewer than 1 items/,
+    );
+  });
+
+  test("nothing stands beside a $ref (Power Platform drops it)", () => {
+    const beside: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (node === null || typeof node !== "object") return;
+      if (typeof (node as { $ref?: unknown }).$ref === "string" && Object.keys(node).length > 1)
+        beside.push(at);
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`);
+    };
+    walk(doc, "#");
+    expect(beside).toEqual([]);
+  });
+
+  test("every secured operation documents 401 and 403 (insufficient_scope among its codes)", () => {
+    const secured = operations.filter(({ operation }) => operation.security?.length !== 0);
+    expect(secured.length).toBeGreaterThan(10);
+    for (const { path, method, operation } of secured) {
+      expect(operation.responses?.["401"]?.description, `${method} ${path}`).toMatch(/invalid_token/);
+      expect(operation.responses?.["403"]?.description, `${method} ${path}`).toMatch(/insufficient_scope/);
+    }
+  });
+
+  test("the paged lists are x-ms-pageable on nextLink, and only they", () => {
+    const pageable = operations
+      .filter(({ operation }) => operation["x-ms-pageable"] !== undefined)
+      .map(({ operation }) => [operation.operationId, operation["x-ms-pageable"]?.nextLinkName]);
+    const paged = operations
+      .filter(({ operation }) =>
+        (operation.parameters ?? []).some((parameter) => parameter.$ref === "#/parameters/continuationToken"),
+      )
+      .map(({ operation }) => [operation.operationId, "nextLink"]);
+    expect(pageable).toEqual(paged);
+    expect(pageable.map(([id]) => id)).toEqual(["ListProcesses", "ListAudit", "ListRecordings"]);
+  });
+
+  test("the definition names a contact and carries the connector metadata certification asks for", () => {
+    expect(doc.info.contact).toEqual({
+      name: expect.any(String),
+      url: expect.stringMatching(/^https:\/\//),
+      email: expect.stringMatching(/^[^@\s]+@[^@\s]+$/),
+    });
+    const metadata = Object.fromEntries(
+      (doc["x-ms-connector-metadata"] ?? []).map(({ propertyName, propertyValue }) => [
+        propertyName,
+        propertyValue,
+      ]),
+    );
+    expect(Object.keys(metadata).sort()).toEqual(["Categories", "Privacy policy", "Website"]);
+    expect(metadata.Website).toMatch(/^https:\/\//);
+    expect(metadata["Privacy policy"]).toMatch(/^https:\/\//);
+  });
+
+  test("the checked-in apiProperties.json validates against paconn's schema", () => {
+    expect(apiPropertiesErrors(apiProperties)).toEqual([]);
+  });
+});
+
+describe("what the service enforces, the definition says", () => {
+  let validator: SchemaValidator;
+  beforeAll(() => {
+    validator = schemaValidator(doc);
+  });
+  const agrees = (name: string, zod: ZodType, body: unknown): void => {
+    const service = zod.safeParse(body).success;
+    const documented = validator.errors({ $ref: `#/definitions/${name}` }, body);
+    expect(documented.length === 0, `${name} ${JSON.stringify(body)}: ${documented.join("; ")}`).toBe(
+      service,
+    );
+  };
+  const bob = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+  const carol = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+  test("a share names each recipient once, by id or by email and never both, 1 to 100 of them", () => {
+    const share = (recipients: unknown[]) => ({ role: "viewer", recipients });
+    const cases = [
+      share([{ id: bob }]),
+      share([{ email: "bob@contoso.example" }, { id: carol }]),
+      share([]),
+      share([{}]),
+      share([{ id: bob, email: "bob@contoso.example" }]),
+      share([{ id: bob }, { id: bob }]),
+      share([{ id: "bob" }]),
+      share([{ email: "not an address" }]),
+      share(Array.from({ length: 100 }, (_, index) => ({ email: `p${index}@contoso.example` }))),
+      share(Array.from({ length: 101 }, (_, index) => ({ email: `p${index}@contoso.example` }))),
+      { ...share([{ id: bob }]), message: "line one\nline two" },
+      { ...share([{ id: bob }]), message: "bell \u0007" },
+      { ...share([{ id: bob }]), message: "x".repeat(2001) },
+      { ...share([{ id: bob }]), colour: "red" },
+    ];
+    for (const body of cases) agrees("Share", shareSchema, body);
+    expect(validator.errors({ $ref: "#/definitions/Share" }, share([{}]))).not.toEqual([]);
+  });
+
+  test("a name is one line of 1 to 200 characters, a description free text without control characters", () => {
+    const cases = [
+      { kind: "taskMining", name: "Invoices" },
+      { kind: "taskMining", name: "" },
+      { kind: "taskMining", name: "two\nlines" },
+      { kind: "taskMining", name: "x".repeat(201) },
+      { kind: "taskMining", name: "Invoices", description: "tab\tand\r\nlines" },
+      { kind: "taskMining", name: "Invoices", description: "nul \u0000" },
+      { kind: "other", name: "Invoices" },
+    ];
+    for (const body of cases) agrees("NewProcess", createProcessSchema, body);
+    for (const body of [{}, { name: "New" }, { description: "" }, { name: "a\u0085b" }])
+      agrees("ProcessChanges", updateProcessSchema, body);
+    for (const body of [{ role: "coOwner" }, { role: "owner" }, { role: "viewer", sendInvitation: "no" }])
+      agrees("RoleChange", changeRoleSchema, body);
+  });
+
+  test("a recording's labels and applications are distinct single lines, bounded in count and length", () => {
+    const cases = [
+      { name: "Close", labels: ["finance", "close"], applications: ["Excel"], durationSeconds: 60 },
+      { name: "Close", labels: ["finance", "finance"] },
+      { name: "Close", labels: [""] },
+      { name: "Close", labels: ["x".repeat(51)] },
+      { name: "Close", labels: Array.from({ length: 21 }, (_, index) => `l${index}`) },
+      { name: "Close", applications: ["Excel", "Excel"] },
+      { name: "Close", applications: ["two\nlines"] },
+      { name: "Close", durationSeconds: 86401 },
+    ];
+    for (const body of cases) agrees("NewRecording", addRecordingSchema, body);
+    for (const body of [{}, { labels: [] }, { labels: ["a", "a"] }, { name: "" }])
+      agrees("RecordingChanges", updateRecordingSchema, body);
+  });
+});
+
+describe("the response validator", () => {
+  let validator: SchemaValidator;
+  beforeAll(() => {
+    validator = schemaValidator(doc);
+  });
   const process = { $ref: "#/definitions/Process" };
   const valid = {
     id: "0f8fad5b-d9cb-469f-a165-70867728950e",
@@ -220,29 +400,41 @@ describe("the schema checker", () => {
   };
 
   test("accepts a conforming value, null where x-nullable", () => {
-    expect(schemaErrors(process, valid, definitions)).toEqual([]);
+    expect(validator.errors(process, valid)).toEqual([]);
+    expect(validator.errors(process, { ...valid, myRole: "viewer" })).toEqual([]);
   });
 
-  test("refuses a missing field, an unknown field, a wrong type, a value off the enum and a bad format", () => {
+  test("refuses a missing field, an unknown field, a wrong type, a value off the enum, a bad format and a null", () => {
     const { name: _name, ...missing } = valid;
-    expect(schemaErrors(process, missing, definitions)).toEqual(["$.name: is required"]);
-    expect(schemaErrors(process, { ...valid, secret: 1 }, definitions)).toEqual([
-      "$.secret: is not in the definition",
+    expect(validator.errors(process, missing)).toEqual(["$: must have required property 'name'"]);
+    expect(validator.errors(process, { ...valid, secret: 1 })).toEqual([
+      '$: must NOT have additional properties {"additionalProperty":"secret"}',
     ]);
-    expect(schemaErrors(process, { ...valid, name: 7 }, definitions)).toEqual([
-      "$.name: is integer, expected string",
+    expect(validator.errors(process, { ...valid, name: 7 })).toEqual(["$.name: must be string"]);
+    expect(validator.errors(process, { ...valid, kind: "other" })).toHaveLength(1);
+    expect(validator.errors(process, { ...valid, actions: ["fly"] })).toHaveLength(1);
+    expect(validator.errors(process, { ...valid, id: "not-a-guid" })).toEqual([
+      '$.id: must match format "uuid"',
     ]);
-    expect(schemaErrors(process, { ...valid, kind: "other" }, definitions)).toHaveLength(1);
-    expect(schemaErrors(process, { ...valid, actions: ["fly"] }, definitions)).toHaveLength(1);
-    expect(schemaErrors(process, { ...valid, id: "not-a-guid" }, definitions)).toEqual([
-      "$.id: is not a uuid",
-    ]);
-    expect(schemaErrors(process, { ...valid, ownerId: null }, definitions)).toEqual([
-      "$.ownerId: is null but not nullable",
-    ]);
+    expect(validator.errors(process, { ...valid, ownerId: null })).toEqual(["$.ownerId: must be string"]);
   });
 
-  test("refuses a schema keyword it does not implement instead of ignoring it", () => {
-    expect(() => schemaErrors({ pattern: "^a$" } as SchemaObject, "b", definitions)).toThrow(/pattern/);
+  test("an x-nullable enum admits null only when it lists null", () => {
+    const nullableEnum = (values: unknown[]) => ({
+      definitions: {
+        Role: {
+          type: "object",
+          properties: { role: { type: "string", enum: values, "x-nullable": true } },
+        },
+      },
+    });
+    const role = { $ref: "#/definitions/Role" };
+    expect(schemaValidator(nullableEnum(["owner"])).errors(role, { role: null })).toHaveLength(1);
+    expect(schemaValidator(nullableEnum(["owner", null])).errors(role, { role: null })).toEqual([]);
+    expect(schemaValidator(nullableEnum(["owner", null])).errors(role, { role: "viewer" })).toHaveLength(1);
+  });
+
+  test("refuses a schema keyword it does not know instead of ignoring it", () => {
+    expect(() => validator.errors({ type: "string", "x-unheard-of": 1 }, "b")).toThrow(/x-unheard-of/);
   });
 });

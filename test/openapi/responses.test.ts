@@ -29,21 +29,23 @@ import {
   type TestApp,
   users,
 } from "../support/app.js";
-import { schemaErrors, type SchemaObject } from "./schemaCheck.js";
+import { connectorDefinitionErrors, swaggerParserErrors } from "./connectorSchemas.js";
+import { type SchemaValidator, schemaValidator } from "./schemaValidator.js";
 
 /**
  * Real calls through the handlers (real tokens, Azurite, the dev directory), each answer checked
- * against the operation the definition gives for its method, path and status: an undocumented
- * status, a missing field, an extra field or a wrong type fails.
+ * with Ajv against the operation the definition gives for its method, path and status: an
+ * undocumented status, a missing field, an extra field, a wrong type or a null the definition
+ * does not allow fails.
  */
 
 interface Response {
-  readonly schema?: SchemaObject;
+  readonly schema?: object;
   readonly headers?: Record<string, unknown>;
 }
 const doc = definition as unknown as {
   paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
-  definitions: Record<string, SchemaObject>;
+  definitions: Record<string, object>;
   host: string;
   securityDefinitions: {
     oauth2: { authorizationUrl: string; tokenUrl: string; scopes: Record<string, string> };
@@ -52,10 +54,12 @@ const doc = definition as unknown as {
 };
 
 let app: TestApp;
+let validator: SchemaValidator;
 /** Every (operation, status) an answer was checked against, to show what the suite covered. */
 const covered = new Set<string>();
 
 beforeAll(async () => {
+  validator = schemaValidator(doc);
   app = await startTestApp();
 });
 afterAll(async () => {
@@ -81,10 +85,9 @@ async function call<T = any>(
   if (response?.schema === undefined) {
     expect(result.body, `${method} ${template} ${result.status} has no body`).toBeUndefined();
   } else {
-    expect(
-      schemaErrors(response.schema, result.body, doc.definitions),
-      `${method} ${template} ${result.status}`,
-    ).toEqual([]);
+    expect(validator.errors(response.schema, result.body), `${method} ${template} ${result.status}`).toEqual(
+      [],
+    );
     const contentType = result.headers.get("content-type") ?? "";
     expect(contentType).toMatch(result.status >= 400 ? /^application\/problem\+json/ : /^application\/json/);
   }
@@ -119,7 +122,8 @@ describe("processes", () => {
     expect(read.body.myRole).toBe("owner");
 
     const page = await call(listProcesses, processes, { as: "alice", path: "/api/processes?top=1" });
-    expect(page.body.nextLink).toBeTruthy();
+    // Absolute, as Power Automate's x-ms-pageable follows it.
+    expect(page.body.nextLink).toMatch(/^http:\/\/localhost:7071\/api\/processes\?top=1&continuationToken=./);
     await call(listProcesses, processes, { as: "alice", path: page.body.nextLink });
 
     await call(updateProcess, processItem, {
@@ -175,6 +179,7 @@ describe("access and audit", () => {
       body: { role: "viewer", recipients: [{ id: users.bob.id }], sendInvitation: false },
     });
     expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ succeeded: 1, failed: 0 });
     const some = await call(shareProcess, access, {
       method: "POST",
       as: "alice",
@@ -186,6 +191,9 @@ describe("access and audit", () => {
       },
     });
     expect(some.status).toBe(207);
+    // Power Automate takes a 207 for success: the counts let a flow see the failure.
+    expect(some.body).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(some.body.value.map((result: { status: string }) => result.status)).toEqual(["granted", "failed"]);
     const none = await call(shareProcess, access, {
       method: "POST",
       as: "alice",
@@ -324,6 +332,46 @@ describe("people and service", () => {
       securityDefinitions: undefined,
       security: undefined,
     }).toEqual({ ...definition, schemes: undefined, securityDefinitions: undefined, security: undefined });
+    expect(connectorDefinitionErrors(served.body)).toEqual([]);
+    expect(await swaggerParserErrors(served.body)).toEqual([]);
+  });
+});
+
+describe("scope", () => {
+  test("a token without the API's scope gets a documented 403 insufficient_scope from every secured operation", async () => {
+    const token = await app.identity.token("alice", { scope: "User.Read openid" });
+    const id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    const ids = { id, principalId: users.bob.id, recordingId: id };
+    const secured: [FunctionHandler, string, string][] = [
+      [listProcesses, processes, "GET"],
+      [createProcess, processes, "POST"],
+      [getProcess, processItem, "GET"],
+      [updateProcess, processItem, "PATCH"],
+      [deleteProcess, processItem, "DELETE"],
+      [listAccess, access, "GET"],
+      [shareProcess, access, "POST"],
+      [changeRole, holder, "PUT"],
+      [revokeAccess, holder, "DELETE"],
+      [resendInvitation, `${holder}/invitation`, "POST"],
+      [listAudit, "/processes/{id}/audit", "GET"],
+      [listRecordings, recordings, "GET"],
+      [addRecording, recordings, "POST"],
+      [getRecording, recording, "GET"],
+      [updateRecording, recording, "PATCH"],
+      [deleteRecording, recording, "DELETE"],
+      [listUsers, "/users", "GET"],
+      [getMe, "/me", "GET"],
+    ];
+    const securedInDefinition = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item).filter(
+        (operation) => (operation as { security?: unknown[] }).security?.length !== 0,
+      ),
+    );
+    expect(secured).toHaveLength(securedInDefinition.length);
+    for (const [handler, template, method] of secured) {
+      const answer = await call(handler, template, { method, token, params: ids, body: {} });
+      expect(answer.body.code, `${method} ${template}`).toBe("insufficient_scope");
+    }
   });
 });
 

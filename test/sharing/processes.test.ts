@@ -293,7 +293,7 @@ describe("list", () => {
       as: "alice",
       path: "/api/processes?continuationToken=abc%27%20or%201",
     });
-    expect([forged.status, forged.body.code]).toEqual([400, "validation_failed"]);
+    expect([forged.status, forged.body.code]).toEqual([400, "invalid_continuation_token"]);
     const tooMany = await app.call(listProcesses, { as: "alice", path: "/api/processes?top=101" });
     expect(tooMany.body.errors).toEqual([expect.objectContaining({ field: "top" })]);
     const unknown = await app.call(listProcesses, { as: "alice", path: "/api/processes?filter=x" });

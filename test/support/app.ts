@@ -219,7 +219,7 @@ export async function startTestApp(
       }
       const request = new HttpRequest({
         method: call.method ?? "GET",
-        url: `http://localhost:7071${call.path}`,
+        url: new URL(call.path, "http://localhost:7071").href,
         headers,
         params: call.params ?? {},
         ...(body !== undefined && { body: { string: body } }),

@@ -2,24 +2,32 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { connectionStringFor, freePort } from "../../local/azurite.js";
 import type { DevTokenRequest } from "../../local/identityProvider.js";
 import type { MailboxMessage } from "../../local/mailbox.js";
 import { type LocalHost, type LocalHostOptions, startLocalHost } from "../../local/start.js";
+import { printRefusal, startStrictTableProxy, type StrictTableProxy, tableOrigin } from "./strictStorage.js";
 
 /**
  * The whole service as `npm start` runs it, for end-to-end tests: the repository's host.json and
  * settings file, the app's real entry, Azurite, the dev identity provider and the dev mailbox, all
- * reached over real HTTP. The entry is the TypeScript source: vitest's module runner compiles it
- * on import, so the tests never depend on an earlier `npm run build`.
+ * reached over real HTTP. The app is what Azure runs: package.json `main`, the production bundle
+ * and its chunks, imported by Node itself (vitest.config.ts leaves dist/bundle to Node); the run's
+ * global setup builds it when a source changed since it was built.
  */
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-/** The app's entry as source; `dist/functions/index.js` is what `npm start` imports after a build. */
-export const appEntry = join(repoRoot, "functions", "index.ts");
+/** package.json `main`: dist/bundle/index.js, as `npm start` and Azure load it. */
+export const appEntry = join(
+  repoRoot,
+  (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { main: string }).main,
+);
+/** The source the bundle is built from. */
+export const sourceEntry = join(repoRoot, "functions", "index.ts");
 
 /** Whether the app's entry imports `functions/<name>.ts`: a function file's tests run once it is part of the app. */
 export function entryImports(name: string): boolean {
-  return readFileSync(appEntry, "utf8").includes(`"./${name}.js"`);
+  return readFileSync(sourceEntry, "utf8").includes(`"./${name}.js"`);
 }
 
 export interface E2eOptions {
@@ -49,6 +57,8 @@ export interface ApiAnswer<T = unknown> {
 
 export interface E2eHost {
   readonly local: LocalHost;
+  /** The strict storage proxy the app's tables go through. */
+  readonly strictStorage: StrictTableProxy;
   /** `http://localhost:{port}` */
   readonly url: string;
   /** Every line the host logged (one per invocation, plus the functions' own logs). */
@@ -66,14 +76,49 @@ export interface E2eHost {
   stop(): Promise<void>;
 }
 
+/**
+ * One strict storage proxy per Azurite Table endpoint, kept for the test file's process: a host
+ * started again on the same Azurite (a restart) reaches its tables at the same address, as the
+ * app, loaded once per process, still holds it.
+ */
+const strictProxies = new Map<string, Promise<StrictTableProxy>>();
+
+function strictProxyFor(target: string): Promise<StrictTableProxy> {
+  let proxy = strictProxies.get(target);
+  if (proxy === undefined) {
+    proxy = startStrictTableProxy({ target, onRefusal: printRefusal });
+    strictProxies.set(target, proxy);
+  }
+  return proxy;
+}
+
 export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
   const logs: string[] = [];
+  const appRoot = options.appRoot ?? repoRoot;
+  // The app's tables go through the strict storage proxy: the host starts (or reuses) Azurite on
+  // known ports, and the app's own Storage setting points its TableEndpoint at the proxy.
+  const requested = options.azurite ?? {};
+  const azurite: LocalHostOptions["azurite"] =
+    "connectionString" in requested
+      ? requested
+      : {
+          ...requested,
+          ports: requested.ports ?? {
+            blob: await freePort(),
+            queue: await freePort(),
+            table: await freePort(),
+          },
+        };
+  const direct =
+    "connectionString" in azurite ? azurite.connectionString : connectionStringFor(azurite.ports!);
+  const strict = await strictProxyFor(tableOrigin(direct));
   const local = await startLocalHost({
-    appRoot: options.appRoot ?? repoRoot,
-    entry: appEntry,
+    appRoot,
+    // The repository's package.json `main`, also when another app folder holds host.json and the settings.
+    ...(appRoot === repoRoot ? {} : { entry: appEntry }),
     port: options.port ?? 0,
-    azurite: options.azurite ?? {},
-    ...(options.settings === undefined ? {} : { settings: options.settings }),
+    azurite,
+    settings: { Storage: strict.connectionString(direct), ...options.settings },
     log: (line) => logs.push(line),
   });
   const url = local.url;
@@ -101,6 +146,7 @@ export async function startE2eHost(options: E2eOptions = {}): Promise<E2eHost> {
 
   return {
     local,
+    strictStorage: strict,
     url,
     logs,
     tokenResponse,

@@ -17,6 +17,21 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 }
 
 describe("configuration", () => {
+  test("the paging token key is required in Azure, generated locally, and must be 32 bytes", () => {
+    const local = sampleSettings();
+    expect(problemsOf({ ...local, WEBSITE_INSTANCE_ID: "abc" })).toEqual([
+      expect.stringMatching(/^PAGING_TOKEN_KEY: required in Azure/),
+    ]);
+    const key = Buffer.alloc(32, 7).toString("base64");
+    expect(loadConfig({ ...local, WEBSITE_INSTANCE_ID: "abc", PAGING_TOKEN_KEY: key }).pagingTokenKey).toBe(
+      key,
+    );
+    expect(Buffer.from(loadConfig(local).pagingTokenKey, "base64")).toHaveLength(32);
+    expect(problemsOf({ ...local, PAGING_TOKEN_KEY: "c2hvcnQ=" })).toEqual([
+      expect.stringMatching(/^PAGING_TOKEN_KEY: 32 bytes/),
+    ]);
+  });
+
   test("the sample settings file names exactly the settings the app reads", () => {
     const sample = Object.keys(sampleSettings()).filter((name) => !hostSettings.includes(name));
     const readButNotInSample = settingNames.filter(

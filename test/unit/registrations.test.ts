@@ -51,8 +51,10 @@ test("every function reaches the host with its name, trigger type, route and met
       "getMe: httpTrigger anonymous GET me",
       "getHealth: httpTrigger anonymous GET health",
       "getOpenApiDefinition: httpTrigger anonymous GET openapi.json",
+      "notFound: httpTrigger anonymous GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS {*path}",
       "sendInvitation: queueTrigger invitations via Storage",
       "sweepInvitations: timerTrigger 0 * * * * *",
+      "repairLists: timerTrigger */30 * * * * *",
     ].sort(),
   );
 });

@@ -94,6 +94,7 @@ test("paths that climb out of the app's folder are refused; only GET and HEAD ar
 test("npm start's banner names the web app first", () => {
   const local = {
     url: "http://localhost:7071",
+    entry: join(process.cwd(), "dist", "functions", "index.js"),
     host: { httpRoutes: [], queues: [], timers: [] },
     identityProvider: {
       issuer: "http://localhost:7071/dev/identity",

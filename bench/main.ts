@@ -14,6 +14,7 @@ import { measureRoundTrips } from "./roundTrips.js";
 import { measureScale } from "./scale.js";
 import { benchDirectory, type Figure, hostSettings, scratchFolder, tablePrefix } from "./setup.js";
 import { measureTokens } from "./tokens.js";
+import { measureWeb } from "./web.js";
 
 /**
  * `npm run bench`: every figure of issue 8 against a baseline taken in the same run, on an
@@ -25,7 +26,7 @@ import { measureTokens } from "./tokens.js";
 const run = promisify(execFile);
 const appRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 // "http" covers latency, throughput and the host's memory: one host from its start serves them all.
-const sections = ["roundtrips", "tokens", "coldstart", "scale", "http", "invitations"] as const;
+const sections = ["roundtrips", "tokens", "coldstart", "scale", "http", "invitations", "web"] as const;
 type Section = (typeof sections)[number];
 
 const { values } = parseArgs({
@@ -168,6 +169,7 @@ try {
       },
     ];
   });
+  await section("web", () => measureWeb(appRoot));
 } finally {
   for (const host of hosts) await host.stop().catch(() => undefined);
   await azurite?.stop();

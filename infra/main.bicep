@@ -23,11 +23,14 @@ param apiAppIdUri string = ''
 @description('Object id of the API\'s service principal, to know who holds Process.Admin. Empty: nobody is hidden from access lists.')
 param apiServicePrincipalId string = ''
 
-@description('Where the front end lives: the links in invitation emails start with it.')
-param appBaseUrl string
+@description('Where the front end lives: the links in invitation emails start with it. Empty: the Static Web App\'s own URL.')
+param appBaseUrl string = ''
 
 @description('Origins a browser may call the API from (the front end\'s origin).')
 param corsAllowedOrigins array = []
+
+@description('Region of the Static Web App (web/): offered in westus2, centralus, eastus2, westeurope and eastasia.')
+param staticWebAppLocation string = 'westeurope'
 
 @description('Where Communication Services keeps email data at rest.')
 param emailDataLocation string = 'United States'
@@ -55,6 +58,7 @@ module app 'resources.bicep' = {
     appBaseUrl: appBaseUrl
     corsAllowedOrigins: corsAllowedOrigins
     emailDataLocation: emailDataLocation
+    staticWebAppLocation: staticWebAppLocation
   }
 }
 
@@ -67,3 +71,5 @@ output API_BASE_URL string = app.outputs.apiBaseUrl
 output AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID string = app.outputs.identityPrincipalId
 output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = app.outputs.identityClientId
 output EMAIL_SENDER_ADDRESS string = app.outputs.emailSenderAddress
+output AZURE_STATIC_WEB_APP_NAME string = app.outputs.staticWebAppName
+output WEB_URL string = app.outputs.webUrl

@@ -11,6 +11,12 @@ param apiServicePrincipalId string
 param appBaseUrl string
 param corsAllowedOrigins array
 param emailDataLocation string
+param staticWebAppLocation string
+
+// The Static Web App's own origin is always allowed; APP_BASE_URL (a custom domain) too when set.
+var webOrigin = 'https://${staticWebApp.properties.defaultHostname}'
+var frontEndUrl = empty(appBaseUrl) ? webOrigin : appBaseUrl
+var allowedOrigins = filter(union(corsAllowedOrigins, [webOrigin]), origin => !empty(origin))
 
 // The names the code uses (shared/storage/tables.ts, shared/storage/invitationQueue.ts);
 // test/infra/settings.test.ts holds these lists to the code.
@@ -183,7 +189,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       // Browsers call from the front end's origin; the platform answers preflights before the app runs.
       cors: {
-        allowedOrigins: corsAllowedOrigins
+        allowedOrigins: allowedOrigins
         supportCredentials: false
       }
     }
@@ -217,8 +223,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AUTH_SHARE_ROLE: 'Process.Share.All'
       AUTH_AUTHORITY_HOST: environment().authentication.loginEndpoint
 
-      APP_BASE_URL: appBaseUrl
-      CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
+      APP_BASE_URL: frontEndUrl
+      CORS_ALLOWED_ORIGINS: join(allowedOrigins, ',')
 
       EMAIL_ENDPOINT: 'https://${communication.properties.hostName}/'
       EMAIL_SENDER_ADDRESS: emailSenderAddress
@@ -320,7 +326,22 @@ resource deployerQueueContributor 'Microsoft.Authorization/roleAssignments@2022-
   }
 }
 
+// The web front end (web/, built to dist/web): static files only; it calls the function app from its own origin.
+resource staticWebApp 'Microsoft.Web/staticSites@2024-04-01' = {
+  name: 'stapp-${resourceToken}'
+  location: staticWebAppLocation
+  tags: union(tags, { 'azd-service-name': 'web' })
+  sku: { name: 'Free', tier: 'Free' }
+  properties: {
+    // azd uploads the built files; no repository is linked.
+    provider: 'None'
+    allowConfigFileUpdates: true
+  }
+}
+
 output functionAppName string = functionApp.name
+output staticWebAppName string = staticWebApp.name
+output webUrl string = webOrigin
 output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
 output apiBaseUrl string = 'https://${functionApp.properties.defaultHostName}/api'
 output identityPrincipalId string = identity.properties.principalId

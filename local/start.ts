@@ -11,6 +11,7 @@ import { consoleLog, type HostLog } from "./host/invocation.js";
 import { applySettings, HostConfigurationError, readLocalSettings } from "./host/settings.js";
 import { DevIdentityProvider } from "./identityProvider.js";
 import { DevMailbox, devMailboxAccessKey } from "./mailbox.js";
+import { defaultWebPort, type RunningWebServer, startWebServer } from "./webServer.js";
 
 /**
  * `npm start`: Azurite, the dev identity provider, the dev mailbox and the function app on one
@@ -210,9 +211,11 @@ function mailboxAccessKey(connectionString: string | undefined): string {
 }
 
 /** What a newcomer reads once the host is up: where things are and a walk-through to paste. */
-export function startupBanner(local: LocalHost, seconds: number): string {
+export function startupBanner(local: LocalHost, seconds: number, webUrl?: string): string {
   const { url, host } = local;
-  const lines: string[] = ["", "Functions:"];
+  const lines: string[] =
+    webUrl === undefined ? [] : ["", `Web app: ${webUrl}  (open it and sign in as a dev user)`];
+  lines.push("", "Functions:");
   for (const route of host.httpRoutes) {
     lines.push(`  ${route.functionName}: [${route.methods.join(",")}] ${url}/${route.route}`);
   }
@@ -276,14 +279,32 @@ async function main(): Promise<void> {
     process.stderr.write(`${line}\n`);
     process.exit(1);
   }
-  process.stdout.write(`${startupBanner(local, process.uptime())}\n`);
+  let web: RunningWebServer;
+  const webPort = Number(process.env.WEB_PORT ?? defaultWebPort);
+  try {
+    web = await startWebServer({
+      root: join(process.cwd(), "dist", "web"),
+      apiBaseUrl: local.url,
+      port: webPort,
+    });
+  } catch (error) {
+    await local.stop();
+    const why = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      error instanceof PortInUseError
+        ? `Port ${webPort} (the web app) is already in use: stop it, or choose another with WEB_PORT=${webPort + 1} npm start (and add its origin to CORS_ALLOWED_ORIGINS).\n`
+        : `The web app could not be served: ${why} (npm run build writes dist/web).\n`,
+    );
+    process.exit(1);
+  }
+  process.stdout.write(`${startupBanner(local, process.uptime(), web.url)}\n`);
 
   let signals = 0;
   const shutdown = (): void => {
     signals += 1;
     if (signals > 1) process.exit(130);
     process.stdout.write("\nStopping: HTTP server, queue and timer triggers, Azurite...\n");
-    local.stop().then(
+    Promise.all([web.stop(), local.stop()]).then(
       () => {
         process.stdout.write("Stopped.\n");
         process.exit(0);

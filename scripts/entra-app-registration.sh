@@ -14,6 +14,11 @@
 #
 #   scripts/entra-app-registration.sh assign-role <appId> <user-object-id> <Process.Admin|Process.Share.All>
 #       Gives a user one of the API's app roles.
+#
+#   scripts/entra-app-registration.sh spa <apiAppId> <redirect-uri>... [--name display-name]
+#       The web front end's registration (a single-page application): the SPA redirect URIs (the
+#       Static Web App's URL, say, and http://localhost:3000), the API's delegated scope as its only
+#       permission, pre-authorized on the API so that users get no consent prompt. Sets WEB_CLIENT_ID.
 set -euo pipefail
 
 GRAPH_APP_ID=00000003-0000-0000-c000-000000000000         # Microsoft Graph
@@ -152,9 +157,67 @@ assign_role() {
   echo "User $user_id now holds $role."
 }
 
+spa() {
+  local api_app_id="${1:?the API's appId}" name="Process Sharing Web"
+  shift
+  local uris=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --name) name="${2:?display name}"; shift 2 ;;
+      *) uris+=("$1"); shift ;;
+    esac
+  done
+  [[ ${#uris[@]} -gt 0 ]] || die "give at least one redirect URI (the web app's URL)"
+  local uri
+  for uri in "${uris[@]}"; do
+    [[ "$uri" =~ ^https:// || "$uri" =~ ^http://localhost(:[0-9]+)?(/|$) ]] || die "$uri: redirect URIs are https, or http://localhost"
+  done
+
+  local scope_id api_object_id web_id web_object_id
+  scope_id=$(existing_id "$api_app_id" "api.oauth2PermissionScopes[?value=='$SCOPE_NAME'].id | [0]")
+  [[ -n "$scope_id" ]] || die "the API $api_app_id has no scope $SCOPE_NAME: run register first"
+  api_object_id=$(az ad app show --id "$api_app_id" --query id -o tsv)
+
+  web_id=$(az ad app list --display-name "$name" --query "[0].appId" -o tsv)
+  if [[ -z "$web_id" ]]; then
+    web_id=$(az ad app create --display-name "$name" --sign-in-audience AzureADMyOrg --query appId -o tsv)
+    echo "Created app registration '$name' ($web_id)."
+  else
+    echo "Updating app registration '$name' ($web_id)."
+  fi
+  web_object_id=$(az ad app show --id "$web_id" --query id -o tsv)
+  az ad sp show --id "$web_id" >/dev/null 2>&1 || az ad sp create --id "$web_id" >/dev/null
+
+  # SPA platform (auth code + PKCE, no secret), and the API's scope as its one permission.
+  local redirects
+  redirects=$(printf '"%s",' "${uris[@]}")
+  az rest --method PATCH --url "https://graph.microsoft.com/v1.0/applications/$web_object_id" \
+    --headers "Content-Type=application/json" --body "{
+      \"spa\": {\"redirectUris\": [${redirects%,}]},
+      \"requiredResourceAccess\": [{\"resourceAppId\": \"$api_app_id\",
+        \"resourceAccess\": [{\"id\": \"$scope_id\", \"type\": \"Scope\"}]}]
+    }"
+
+  # Pre-authorize the SPA on the API beside the Azure CLI: the scope needs no consent prompt.
+  az rest --method PATCH --url "https://graph.microsoft.com/v1.0/applications/$api_object_id" \
+    --headers "Content-Type=application/json" \
+    --body "{\"api\": {\"preAuthorizedApplications\": [
+      {\"appId\": \"$AZURE_CLI_APP_ID\", \"delegatedPermissionIds\": [\"$scope_id\"]},
+      {\"appId\": \"$web_id\", \"delegatedPermissionIds\": [\"$scope_id\"]}]}}"
+
+  echo
+  echo "WEB_CLIENT_ID=$web_id"
+  echo "Redirect URIs: ${uris[*]}"
+  if command -v azd >/dev/null && azd env get-values >/dev/null 2>&1; then
+    azd env set WEB_CLIENT_ID "$web_id"
+    echo "Set WEB_CLIENT_ID in the azd environment."
+  fi
+}
+
 case "${1:-}" in
   register) shift; register "$@" ;;
   federate) shift; federate "$@" ;;
   assign-role) shift; assign_role "$@" ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  spa) shift; spa "$@" ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
 esac

@@ -50,13 +50,15 @@ export class ListRepairer {
     } = {},
   ): Promise<boolean> {
     const process = await this.ports.processes.read(processId);
-    if (process?.deleting === true) return await this.finishDeletion(process);
-    if (process === undefined) {
+    if (process === undefined || process.deleting === true) {
+      // Gone, or going: the users named may not be members (rows written ahead of a commit that
+      // lost to the delete), so their rows go here; the delete's own steps know only its members.
       if (userIds !== "members") {
         await forEachLimited(userIds, fanOutConcurrency, (userId) =>
           this.ports.lists.remove(userId, processId),
         );
       }
+      if (process !== undefined) return await this.finishDeletion(process);
       // A create that never committed leaves an index row too (removing a missing one is harmless).
       await this.ports.index.remove("processMining", processId);
       return true;

@@ -79,6 +79,10 @@ afterAll(async () => {
 const isBatch = (request: { url: string; method: string }) =>
   request.method === "POST" && new URL(request.url).pathname.endsWith("/$batch");
 
+const isTombstoneRemoval = (request: { url: string; method: string }) =>
+  request.method === "DELETE" &&
+  decodeURIComponent(new URL(request.url).pathname).includes("RowKey='process'");
+
 const isListWrite = (request: { url: string; method: string }) =>
   request.method !== "GET" && /UserProcesses/.test(new URL(request.url).pathname);
 
@@ -479,6 +483,23 @@ describe("finding 10: a failed write removes what it wrote ahead", () => {
     expect((await remove("alice", id)).status).toBe(204);
     held.release();
     expect((await sharing).status).toBe(404);
+    expect(await listedEntry(app, "bob", id)).toBeUndefined();
+  });
+
+  test("a share that loses to a delete still sweeping the partition leaves no list rows behind", async () => {
+    // The model test found it: the delete's tombstone still stands when the refused share puts
+    // back what it wrote ahead, and finishing the delete removed only the members' rows.
+    const id = await createProcessAs(app, "alice", "taskMining");
+    const heldShare = app.faults.holdNext(isBatch);
+    const sharing = share("alice", id, "contributor", [{ id: users.bob.id }]);
+    await heldShare.reached;
+    const heldTombstone = app.faults.holdNext(isTombstoneRemoval);
+    const removing = remove("alice", id);
+    await heldTombstone.reached;
+    heldShare.release();
+    expect((await sharing).status).toBe(404);
+    heldTombstone.release();
+    expect((await removing).status).toBe(204);
     expect(await listedEntry(app, "bob", id)).toBeUndefined();
   });
 });

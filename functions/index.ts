@@ -7,6 +7,7 @@ import "./users.js";
 import "./recordings.js";
 import "./openapi.js";
 import "./invitations.js";
+import "./expiry.js";
 // Last, though the host's route precedence, not this order, is what puts it after every other route.
 import "./notFound.js";
 

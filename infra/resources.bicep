@@ -20,7 +20,7 @@ var allowedOrigins = filter(union(corsAllowedOrigins, [webOrigin]), origin => !e
 
 // The names the code uses (shared/storage/tables.ts, shared/storage/invitationQueue.ts);
 // test/infra/settings.test.ts holds these lists to the code.
-var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'InvitationQuotas', 'ListRepairs']
+var tableNames = ['Processes', 'UserProcesses', 'ProcessIndex', 'PendingInvitations', 'InvitationQuotas', 'ListRepairs', 'RoleExpiries']
 var queueNames = ['invitations', 'invitations-poison']
 
 var functionAppName = 'func-${resourceToken}'

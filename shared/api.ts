@@ -48,6 +48,9 @@ export const pageQuerySchema = z.strictObject({
   continuationToken: z.string().min(1).max(4096).optional(),
 });
 
+/** When a role ends: an ISO 8601 date and time with a zone (checked against the clock by the domain). */
+export const expiresAtSchema = z.iso.datetime({ offset: true }).nullable();
+
 export const grantableRoleSchema = z.enum(["coOwner", "contributor", "viewer"]);
 
 export const recipientSchema = z.union([
@@ -71,6 +74,7 @@ export const shareSchema = z
       .max(100, "at most 100 recipients"),
     sendInvitation: z.boolean().default(true),
     message: messageSchema.optional(),
+    expiresAt: expiresAtSchema.optional(),
   })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();
@@ -86,6 +90,7 @@ export const changeRoleSchema = z.strictObject({
   role: grantableRoleSchema,
   sendInvitation: z.boolean().default(true),
   message: messageSchema.optional(),
+  expiresAt: expiresAtSchema.optional(),
 });
 
 export const processParamsSchema = z.object({ id: guidSchema });

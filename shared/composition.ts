@@ -9,6 +9,8 @@ import { ChangeRole } from "./domain/changeRole.js";
 import { CheckHealth } from "./domain/checkHealth.js";
 import { CreateProcess } from "./domain/createProcess.js";
 import { DeleteProcess } from "./domain/deleteProcess.js";
+import { ExpirySweep } from "./domain/expirySweep.js";
+import { ExplainAccess } from "./domain/explainAccess.js";
 import { GetProcess } from "./domain/getProcess.js";
 import { ListAccess } from "./domain/listAccess.js";
 import { ListAudit } from "./domain/listAudit.js";
@@ -36,6 +38,7 @@ import { invitationQueueName, openQueueClient, StorageInvitationQueue } from "./
 import { ListRepairStore } from "./storage/listRepairLog.js";
 import { ProcessIndexStore } from "./storage/processIndex.js";
 import { ProcessStore } from "./storage/processStore.js";
+import { RoleExpiryStore } from "./storage/roleExpiries.js";
 import { RoleRowStore } from "./storage/roleRows.js";
 import { createTables, ensureTables } from "./storage/tables.js";
 import { UserListStore } from "./storage/userLists.js";
@@ -54,6 +57,8 @@ export interface UseCases {
   readonly listAudit: ListAudit;
   readonly repairLists: ListRepairer;
   readonly checkHealth: CheckHealth;
+  readonly expirySweep: ExpirySweep;
+  readonly explainAccess: ExplainAccess;
 }
 
 /**
@@ -142,6 +147,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     lists: new UserListStore(tables),
     index: new ProcessIndexStore(tables),
     repairs: new ListRepairStore(tables),
+    expiries: new RoleExpiryStore(tables),
     directory,
     invitations,
     pendingInvitations,
@@ -160,11 +166,13 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     deleteProcess: new DeleteProcess(ports, processes, repair),
     listAccess: new ListAccess(ports, processes),
     shareProcess: new ShareProcess(ports, processes, roleChanges),
-    changeRole: new ChangeRole(processes, roleChanges),
+    changeRole: new ChangeRole(processes, roleChanges, clock),
     revokeAccess: new RevokeAccess(processes, roleChanges),
     listAudit: new ListAudit(ports, processes),
     repairLists: repair,
     checkHealth: new CheckHealth(store, ready),
+    expirySweep: new ExpirySweep(ports, roleChanges),
+    explainAccess: new ExplainAccess(ports),
   };
   return {
     config,

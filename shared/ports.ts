@@ -127,3 +127,20 @@ export interface ListRepairLog {
   due(before: Date, max: number): Promise<ListRepair[]>;
   settle(repair: ListRepair): Promise<void>;
 }
+
+/** A role that ends, as the expiry sweep's index knows it. */
+export interface ExpiringRole {
+  readonly processId: string;
+  readonly principalId: string;
+  readonly expiresAt: string;
+  /** The index's own key of this record. */
+  readonly key?: { readonly partition: string; readonly row: string };
+}
+
+/** The index of expiring roles, by when they end: written ahead of the role's commit, settled by the sweep. */
+export interface ExpiryIndex {
+  record(roles: readonly ExpiringRole[]): Promise<void>;
+  /** Roles that ended at or before `now`, oldest first, at most `max`. */
+  due(now: Date, max: number): Promise<ExpiringRole[]>;
+  settle(role: ExpiringRole): Promise<void>;
+}

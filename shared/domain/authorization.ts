@@ -1,4 +1,5 @@
 import { ForbiddenError, NotFoundError } from "../errors.js";
+import { holdingOf } from "./expiry.js";
 import type { Action, Caller, EnvironmentRights, Role, StoredProcess } from "./model.js";
 import { allowedActions } from "./permissions.js";
 import { isPastGrace, listRowFor, rightsOf, type SharingPorts } from "./sharingCore.js";
@@ -33,8 +34,8 @@ export class ProcessAccess {
       await this.healMissing(caller.id, processId, rights);
       throw new NotFoundError();
     }
-    const state = process.members[caller.id];
-    const role = state === undefined || state === "revoked" ? null : state;
+    // An expired role is no role, checked here against the clock: no timer needs to have run.
+    const { state, role } = holdingOf(process, caller.id, this.ports.clock.now());
     const actions = allowedActions(process.kind, role, rights);
     if (actions.includes(action)) {
       // Granted by an environment right alone: the caller's own row is not checked by anything else.
@@ -45,6 +46,8 @@ export class ProcessAccess {
     await this.healRow(caller.id, process);
     if (state === "revoked")
       throw new ForbiddenError("access_revoked", "Your access to this process was revoked.");
+    if (state === "expired")
+      throw new ForbiddenError("access_revoked", "Your access to this process has expired.");
     if (actions.length > 0) throw new ForbiddenError("forbidden", refusalFor(action));
     throw new NotFoundError();
   }
@@ -80,7 +83,8 @@ export class ProcessAccess {
     else if (
       want.role !== entry.role ||
       want.accessRevoked !== entry.accessRevoked ||
-      want.name !== entry.name
+      want.name !== entry.name ||
+      want.expiresAt !== entry.expiresAt
     )
       await this.ports.lists.put(userId, want);
   }

@@ -1,9 +1,10 @@
 import { BadRequestError, NotFoundError } from "../errors.js";
+import { type Clock, systemClock } from "../ports.js";
 import type { ProcessAccess } from "./authorization.js";
+import { checkExpiry, holdingOf, planExpiring } from "./expiry.js";
 import type { Caller, GrantableRole, Role, StoredProcess } from "./model.js";
 import { isRoleOfKind } from "./permissions.js";
 import type { RoleChanges } from "./roleChanges.js";
-import { plan } from "./rolePlan.js";
 import { roleNotAllowed, type ShareResult } from "./shareProcess.js";
 
 /** Changes the role of a current holder, through the one role write path. */
@@ -11,13 +12,15 @@ export class ChangeRole {
   constructor(
     private readonly access: ProcessAccess,
     private readonly roleChanges: RoleChanges,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async change(
     caller: Caller,
     processId: string,
     principalId: string,
-    request: { role: GrantableRole; sendInvitation: boolean; message?: string },
+    /** `expiresAt`: a date sets it, null removes it, absent keeps the holder's current one. */
+    request: { role: GrantableRole; sendInvitation: boolean; message?: string; expiresAt?: string | null },
   ): Promise<ShareResult> {
     const first = await this.access.loadAuthorized(caller, processId, "share");
     if (!isRoleOfKind(first.process.kind, request.role))
@@ -26,12 +29,20 @@ export class ChangeRole {
       throw new BadRequestError("cannot_share_with_owner", "The owner's role cannot be changed.");
     if (principalId === caller.id)
       throw new BadRequestError("cannot_share_with_self", "You cannot change your own role.");
+    const expiresAt = checkExpiry(request.expiresAt, this.clock.now());
     const [change] = await this.roleChanges.apply({
       caller,
       processId,
       action: "share",
       first,
-      planFor: (current) => [plan(0, principalId, holderRole(current, principalId), request.role)],
+      planFor: (current) => {
+        const now = this.clock.now();
+        // An expired role is no role to change: the holder is granted again by a share.
+        if (holdingOf(current, principalId, now).state === "expired")
+          throw new NotFoundError("That user's role on this process has expired.");
+        holderRole(current, principalId);
+        return [planExpiring(0, principalId, current, request.role, expiresAt, now, "keep")];
+      },
       sendInvitation: request.sendInvitation,
       ...(request.message !== undefined && { message: request.message }),
     });

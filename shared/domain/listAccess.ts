@@ -1,4 +1,5 @@
 import type { ProcessAccess } from "./authorization.js";
+import { isExpired } from "./expiry.js";
 import type { Caller, InvitationStatus, Role } from "./model.js";
 import { isHiddenFromAccessList } from "./permissions.js";
 import type { SharingPorts } from "./sharingCore.js";
@@ -16,6 +17,9 @@ export interface AccessEntry {
     readonly sentAt?: string;
     readonly failureReason?: string;
   };
+  /** When the role ends; with `expired: true` once it has (until the expiry sweep revokes it). */
+  readonly expiresAt?: string;
+  readonly expired?: boolean;
 }
 
 /** The owner and every holder, with who they are; administrators hidden on process mining. */
@@ -29,6 +33,7 @@ export class ListAccess {
     const { process } = await this.access.loadAuthorized(caller, processId, "viewAccess");
     const rows = await this.ports.roles.list(processId);
     const users = await this.ports.directory.getUsers(rows.map((row) => row.principalId));
+    const now = this.ports.clock.now();
     return rows
       .filter((row) => {
         const isAdmin = users.get(row.principalId)?.appRoles.includes(this.ports.appRoles.adminRole) ?? false;
@@ -55,6 +60,8 @@ export class ListAccess {
               failureReason: row.invitation.failureReason,
             }),
           },
+          ...(row.expiresAt !== undefined && { expiresAt: row.expiresAt }),
+          ...(isExpired(row.expiresAt, now) && { expired: true }),
         };
       });
   }

@@ -1,4 +1,5 @@
 import { BadRequestError } from "../errors.js";
+import { holdingOf } from "./expiry.js";
 import type { Caller, EnvironmentRights, Page, ProcessKind, ProcessListEntry } from "./model.js";
 import { administratorListsAll } from "./permissions.js";
 import { isPastGrace, type ProcessSummary, rightsOf, type SharingPorts, summaryOf } from "./sharingCore.js";
@@ -41,7 +42,7 @@ export class ListProcesses {
     const items = entries
       .filter((entry): entry is ProcessListEntry => entry !== undefined)
       .filter((entry) => !(adminListsAll && entry.kind === "processMining"))
-      .map((entry) => summaryOf(entry, rights));
+      .map((entry) => summaryOf(entry, rights, this.ports.clock.now()));
     const next: ListPosition | undefined =
       page.continuationToken !== undefined
         ? { phase: "own", token: page.continuationToken }
@@ -65,7 +66,12 @@ export class ListProcesses {
     );
     const items = page.items.map((entry) => {
       const own = mine.get(entry.processId);
-      return summaryOf({ ...entry, role: own?.role ?? null, accessRevoked: false }, rights);
+      const expiry = own?.expiresAt === undefined ? {} : { expiresAt: own.expiresAt };
+      return summaryOf(
+        { ...entry, role: own?.role ?? null, accessRevoked: false, ...expiry },
+        rights,
+        this.ports.clock.now(),
+      );
     });
     return page.continuationToken === undefined
       ? { items }
@@ -87,10 +93,11 @@ export class ListProcesses {
       await this.ports.lists.remove(userId, entry.processId);
       return undefined;
     }
-    const state = process.members[userId];
+    const { role: state, expiresAt } = holdingOf(process, userId, this.ports.clock.now());
     // A young revoked row may be a revoke on its way to its commit: leave it.
-    if (state === undefined || state === "revoked" || !isPastGrace(this.ports, entry.addedAt)) return entry;
-    const healed = { ...entry, role: state, accessRevoked: false, name: process.name };
+    if (state === null || !isPastGrace(this.ports, entry.addedAt)) return entry;
+    const expiry = expiresAt === undefined ? {} : { expiresAt };
+    const healed = { ...entry, role: state, accessRevoked: false, name: process.name, ...expiry };
     await this.ports.lists.put(userId, healed);
     return healed;
   }

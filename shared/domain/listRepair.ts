@@ -78,7 +78,8 @@ export class ListRepairer {
         row === undefined ||
         row.role !== want.role ||
         row.accessRevoked !== want.accessRevoked ||
-        row.name !== want.name
+        row.name !== want.name ||
+        row.expiresAt !== want.expiresAt
       ) {
         await this.ports.lists.put(userId, want);
       }

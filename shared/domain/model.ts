@@ -72,7 +72,7 @@ export interface RoleAssignment {
   readonly invitation: Invitation;
 }
 
-export type AuditOperation = "created" | "granted" | "changed" | "revoked" | "left" | "updated";
+export type AuditOperation = "created" | "granted" | "changed" | "revoked" | "left" | "updated" | "expired";
 
 export interface AuditEntry {
   readonly id: string;
@@ -83,6 +83,8 @@ export interface AuditEntry {
   readonly principalId?: string;
   readonly role?: Role;
   readonly previousRole?: Role;
+  /** When the granted role ends (a grant or change that set an expiry). */
+  readonly expiresAt?: string;
 }
 
 /** One row of a user's process list; the list keeps processes whose access was revoked. */
@@ -93,6 +95,8 @@ export interface ProcessListEntry {
   readonly role: Role | null;
   readonly accessRevoked: boolean;
   readonly addedAt: string;
+  /** When the role ends; past it the row reads as revoked whether or not the expiry sweep ran. */
+  readonly expiresAt?: string;
 }
 
 export interface DirectoryUser {
@@ -128,6 +132,8 @@ export interface StoredProcess extends Process {
   readonly rowEtag: string;
   /** Set once a delete has begun: the process is gone for everyone but that delete's retries. */
   readonly deleting?: boolean;
+  /** When each expiring role ends, by principal (ISO 8601); stored in the same members map entries. */
+  readonly expiries?: Readonly<Record<string, string>>;
 }
 
 export interface InvitationRecord {
@@ -154,6 +160,7 @@ export interface RoleRow {
   readonly grantedBy: string;
   readonly grantedAt: string;
   readonly invitation: Invitation;
+  readonly expiresAt?: string;
 }
 
 /** One role change to commit, with what goes with it. */
@@ -166,6 +173,8 @@ export interface RoleWrite {
   readonly invitation?: Omit<InvitationRecord, "etag">;
   readonly grantedBy: string;
   readonly grantedAt: string;
+  /** When the new role ends; none when absent (a write without it clears an earlier expiry). */
+  readonly expiresAt?: string;
 }
 
 /** Users whose list rows a write touches ahead of its commit, recorded first so that a timer repairs them after a crash. */

@@ -75,7 +75,7 @@ export function isGrantableRole(kind: ProcessKind, role: Role): role is Grantabl
 }
 
 export function environmentRights(
-  caller: Caller,
+  caller: Pick<Caller, "appRoles">,
   names: { adminRole: string; shareRole: string },
 ): EnvironmentRights {
   return {
@@ -84,13 +84,63 @@ export function environmentRights(
   };
 }
 
+/** Where a granted action comes from. */
+export type Grant =
+  | { readonly source: "owner" }
+  | { readonly source: "role"; readonly role: Role }
+  | { readonly source: "administrator" }
+  | { readonly source: "sharePrivilege" };
+
+/**
+ * Every action granted on a process of `kind` to a holder of `role` (or none) with these
+ * environment rights, each with where it comes from. The one derivation of the rules above:
+ * `allowedActions` is its keys, `explain` (explainAccess.ts) shows it whole.
+ */
+export function grantsOf(
+  kind: ProcessKind,
+  role: Role | null,
+  rights: EnvironmentRights,
+): Map<Action, Grant[]> {
+  const grants = new Map<Action, Grant[]>();
+  const add = (action: Action, grant: Grant): void => {
+    grants.set(action, [...(grants.get(action) ?? []), grant]);
+  };
+  if (role !== null) {
+    const grant: Grant = role === "owner" ? { source: "owner" } : { source: "role", role };
+    for (const action of permissionTable[kind][role] ?? []) add(action, grant);
+  }
+  if (rights.isAdministrator)
+    for (const action of administratorActions[kind]) add(action, { source: "administrator" });
+  if (rights.hasSharePrivilege)
+    for (const action of sharePrivilegeActions) add(action, { source: "sharePrivilege" });
+  return grants;
+}
+
+/** Why an action of the kind is not granted. */
+export type Denial = "revoked" | "expired" | "noRole" | "notARoleOfKind" | "roleDoesNotInclude";
+
+/** The rule that denies `action` to someone whose membership is `state` (the role they hold, if any). */
+export function denialOf(
+  kind: ProcessKind,
+  state: "holder" | "owner" | "expired" | "revoked" | "none",
+  role: Role | null,
+): Denial {
+  if (state === "revoked" || state === "expired") return state;
+  if (role === null) return "noRole";
+  return isRoleOfKind(kind, role) ? "roleDoesNotInclude" : "notARoleOfKind";
+}
+
+/** The actions the table has for a kind (`n/a` ones left out), in the table's order. */
+export function actionsOfKind(kind: ProcessKind): Action[] {
+  const some = new Set(rolesOf(kind).flatMap((role) => permissionTable[kind][role] ?? []));
+  return actions.filter((action) => some.has(action));
+}
+
 /** The actions a caller has on a process of `kind` holding `role` (or none), with its environment rights. */
 export function allowedActions(kind: ProcessKind, role: Role | null, rights: EnvironmentRights): Action[] {
-  const granted = new Set<Action>(role === null ? [] : (permissionTable[kind][role] ?? []));
-  if (rights.isAdministrator) for (const action of administratorActions[kind]) granted.add(action);
-  if (rights.hasSharePrivilege) for (const action of sharePrivilegeActions) granted.add(action);
+  const granted = grantsOf(kind, role, rights);
   // Keep the table's order so that answers are stable.
-  return [...granted].sort((a, b) => actions.indexOf(a) - actions.indexOf(b));
+  return actions.filter((action) => granted.has(action));
 }
 
 export function can(

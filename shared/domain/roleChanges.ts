@@ -1,5 +1,6 @@
-import { ConcurrencyError } from "../errors.js";
+import { ConcurrencyError, NotFoundError } from "../errors.js";
 import type { Authorized, ProcessAccess } from "./authorization.js";
+import { recordExpiries } from "./expirySweep.js";
 import { newId } from "./ids.js";
 import type { ListRepairer } from "./listRepair.js";
 import type {
@@ -31,6 +32,11 @@ export interface RoleChangeRequest {
   readonly planFor: (process: StoredProcess) => PlannedChange[];
   readonly sendInvitation: boolean;
   readonly message?: string;
+  /**
+   * The expiry sweep acts for the system, not for a caller: each attempt reads the row without
+   * authorizing (the plan itself re-checks that the role has still expired on the row it commits on).
+   */
+  readonly asSystem?: boolean;
 }
 
 /**
@@ -55,7 +61,9 @@ export class RoleChanges {
         const { process } =
           attempt === 1 && request.first !== undefined
             ? request.first
-            : await this.access.loadAuthorized(request.caller, request.processId, request.action);
+            : request.asSystem === true
+              ? { process: await this.readForSystem(request.processId) }
+              : await this.access.loadAuthorized(request.caller, request.processId, request.action);
         const planned = request.planFor(process);
         const changes = planned.filter((change) => change.status !== "unchanged");
         if (changes.length === 0) {
@@ -68,6 +76,8 @@ export class RoleChanges {
 
         const fresh = changes.map((change) => change.principalId).filter((id) => !touched.has(id));
         if (fresh.length > 0) await this.repair.recordAhead({ processId: process.id, userIds: fresh, at });
+        // Recorded ahead too: a role that commits with an expiry is always in the sweep's index.
+        await recordExpiries(this.ports, process.id, changes);
         await forEachLimited(changes, fanOutConcurrency, async (change) => {
           const row = {
             processId: process.id,
@@ -76,6 +86,7 @@ export class RoleChanges {
             role: change.to,
             accessRevoked: change.to === null,
             addedAt: at,
+            ...(change.to !== null && change.expiresAt !== undefined && { expiresAt: change.expiresAt }),
           };
           touched.set(change.principalId, row);
           await this.ports.lists.put(change.principalId, row);
@@ -147,14 +158,23 @@ export class RoleChanges {
             createdAt: at,
           }
         : undefined;
+    const expiry =
+      change.to !== null && change.expiresAt !== undefined ? { expiresAt: change.expiresAt } : {};
     return {
       principalId: change.principalId,
       role: change.to,
       grantedBy: request.caller.id,
       grantedAt: at,
-      audit: auditEntry(process.id, request.caller, change.operation, at, change),
+      audit: { ...auditEntry(process.id, request.caller, change.operation, at, change), ...expiry },
       ...(invitation !== undefined && { invitation }),
+      ...expiry,
     };
+  }
+
+  private async readForSystem(processId: string): Promise<StoredProcess> {
+    const process = await this.ports.processes.read(processId);
+    if (process === undefined || process.deleting === true) throw new NotFoundError();
+    return process;
   }
 
   /** Puts each new invitation on the queue; one that fails here is picked up by the sweeper. */

@@ -14,6 +14,8 @@ export interface PlannedChange {
   readonly to: Role | null;
   readonly status: ShareStatus;
   readonly operation: AuditOperation;
+  /** When the new role ends (expiry.ts); absent: it does not. */
+  readonly expiresAt?: string;
 }
 
 /** The members map after the changes; only current holders count toward the limit. */

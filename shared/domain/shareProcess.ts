@@ -1,10 +1,11 @@
 import { BadRequestError } from "../errors.js";
 import type { Recipient, ResolvedRecipient } from "../ports.js";
 import type { ProcessAccess } from "./authorization.js";
+import { checkExpiry, planExpiring } from "./expiry.js";
 import type { Caller, GrantableRole, ProcessKind, Role, StoredProcess } from "./model.js";
 import { isRoleOfKind } from "./permissions.js";
 import type { RoleChanges } from "./roleChanges.js";
-import { plan, type ShareStatus } from "./rolePlan.js";
+import { type ShareStatus } from "./rolePlan.js";
 import type { SharingPorts } from "./sharingCore.js";
 
 export interface ShareRequest {
@@ -12,6 +13,8 @@ export interface ShareRequest {
   readonly recipients: readonly Recipient[];
   readonly sendInvitation: boolean;
   readonly message?: string;
+  /** When every role this share grants ends (one expiry per request); absent or null: it does not. */
+  readonly expiresAt?: string | null;
 }
 
 export interface ShareResult {
@@ -41,6 +44,7 @@ export class ShareProcess {
     const first = await this.access.loadAuthorized(caller, processId, "share");
     if (!isRoleOfKind(first.process.kind, request.role))
       throw roleNotAllowed(first.process.kind, request.role);
+    const expiresAt = checkExpiry(request.expiresAt, this.ports.clock.now());
 
     const resolved = await this.ports.directory.resolve(request.recipients);
     const seen = new Set<string>();
@@ -65,7 +69,15 @@ export class ShareProcess {
         ...(start === 0 && { first }),
         planFor: (current) =>
           group.map(({ index, principalId }) =>
-            plan(index, principalId, current.members[principalId], request.role),
+            planExpiring(
+              index,
+              principalId,
+              current,
+              request.role,
+              expiresAt,
+              this.ports.clock.now(),
+              "share",
+            ),
           ),
         sendInvitation: request.sendInvitation,
         ...(request.message !== undefined && { message: request.message }),

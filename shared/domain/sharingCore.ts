@@ -3,6 +3,7 @@ import type {
   AuditTrail,
   Clock,
   Directory,
+  ExpiryIndex,
   InvitationQueue,
   ListRepairLog,
   PendingInvitationLog,
@@ -11,6 +12,7 @@ import type {
   RoleRows,
   UserLists,
 } from "../ports.js";
+import { holdingOf, isExpired } from "./expiry.js";
 import { newId } from "./ids.js";
 import type {
   Action,
@@ -36,6 +38,8 @@ export interface SharingPorts {
   readonly directory: Directory;
   readonly invitations: InvitationQueue;
   readonly pendingInvitations?: PendingInvitationLog;
+  /** The index of roles that end, which the expiry sweep reads (absent: nothing expires by timer). */
+  readonly expiries?: ExpiryIndex;
   readonly clock: Clock;
   readonly appRoles: { readonly adminRole: string; readonly shareRole: string };
   /** Logs what the caller cannot act on (a failed hand-over, a repair that must wait for the sweep). */
@@ -63,6 +67,8 @@ export interface ProcessSummary {
   readonly myRole: Role | null;
   readonly accessRevoked: boolean;
   readonly actions: readonly Action[];
+  /** When the caller's role ends, while it has not. */
+  readonly expiresAt?: string;
 }
 
 /**
@@ -98,7 +104,10 @@ export function viewOf(process: StoredProcess, role: Role | null, rights: Enviro
   };
 }
 
-export function summaryOf(entry: ProcessListEntry, rights: EnvironmentRights): ProcessSummary {
+/** `now`: a role whose expiry has passed reads as revoked, whether or not the expiry sweep ran. */
+export function summaryOf(entry: ProcessListEntry, rights: EnvironmentRights, now?: Date): ProcessSummary {
+  const expired = now !== undefined && isExpired(entry.expiresAt, now);
+  if (expired) entry = { ...entry, role: null, accessRevoked: true };
   const actions = allowedActions(entry.kind, entry.role, rights);
   // A share right alone (task mining admin, share privilege) does not put a process in a list.
   const revoked = entry.role === null && !actions.includes("read");
@@ -109,14 +118,15 @@ export function summaryOf(entry: ProcessListEntry, rights: EnvironmentRights): P
     myRole: entry.role,
     accessRevoked: revoked,
     actions: revoked ? [] : actions,
+    ...(entry.role !== null && entry.expiresAt !== undefined && { expiresAt: entry.expiresAt }),
   };
 }
 
 /** The list row a member's state calls for; undefined when the user should have none. */
 export function listRowFor(process: StoredProcess, userId: string, at: string): ProcessListEntry | undefined {
-  const state = process.members[userId];
-  if (state === undefined) return undefined;
-  const role = state === "revoked" ? null : state;
+  // An expired role's row reads as revoked from the moment it passes (`at` is the clock's now).
+  const { state, role, expiresAt } = holdingOf(process, userId, new Date(at));
+  if (state === "none") return undefined;
   return {
     processId: process.id,
     kind: process.kind,
@@ -124,6 +134,7 @@ export function listRowFor(process: StoredProcess, userId: string, at: string): 
     role,
     accessRevoked: role === null,
     addedAt: at,
+    ...(role !== null && expiresAt !== undefined && { expiresAt }),
   };
 }
 

@@ -27,6 +27,7 @@ export class AuditTrailStore implements AuditTrail {
       ...(entity.principalId !== undefined && { principalId: entity.principalId }),
       ...(entity.role !== undefined && { role: entity.role }),
       ...(entity.previousRole !== undefined && { previousRole: entity.previousRole }),
+      ...(entity.expiresAt !== undefined && { expiresAt: entity.expiresAt }),
     }));
     const next = page.value.continuationToken;
     return next === undefined ? { items } : { items, continuationToken: next };

@@ -66,6 +66,7 @@ export interface RoleEntity {
   invitationStatus: InvitationStatus;
   invitationSentAt?: string;
   invitationFailureReason?: string;
+  expiresAt?: string;
 }
 
 // ---- the members codec -------------------------------------------------------------------------
@@ -83,10 +84,24 @@ const memberStates = Object.fromEntries(
 /** Characters per property: a string property holds at most 32K UTF-16 characters. */
 const chunkLength = 30_000;
 
+/**
+ * An expiring role's entry is its code, `@`, and its `expiresAt` (`"v@2026-06-01T00:00:00.000Z"`);
+ * entries written before expiries existed (a code alone) read as roles that do not expire.
+ */
+const expirySeparator = "@";
+
 /** The members map as entity properties: `members` and, when it is long, `members1`, `members2`... */
-export function encodeMembers(members: Members): Record<string, string> {
+export function encodeMembers(
+  members: Members,
+  expiries: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const text = JSON.stringify(
-    Object.fromEntries(Object.entries(members).map(([id, state]) => [id, memberCodes[state]])),
+    Object.fromEntries(
+      Object.entries(members).map(([id, state]) => {
+        const expiresAt = state === "revoked" ? undefined : expiries[id];
+        return [id, memberCodes[state] + (expiresAt === undefined ? "" : expirySeparator + expiresAt)];
+      }),
+    ),
   );
   const properties: Record<string, string> = {};
   for (let index = 0; index * chunkLength < text.length; index++) {
@@ -98,18 +113,36 @@ export function encodeMembers(members: Members): Record<string, string> {
   return properties;
 }
 
-export function decodeMembers(entity: Readonly<Record<string, unknown>>): Members {
+function rawMembers(entity: Readonly<Record<string, unknown>>): Record<string, string> {
   let text = "";
   for (let index = 0; ; index++) {
     const chunk = entity[index === 0 ? "members" : `members${index}`];
     if (typeof chunk !== "string") break;
     text += chunk;
   }
-  const raw = JSON.parse(text) as Record<string, string>;
-  return Object.fromEntries(Object.entries(raw).map(([id, code]) => [id, memberStates[code] ?? "revoked"]));
+  return JSON.parse(text) as Record<string, string>;
+}
+
+export function decodeMembers(entity: Readonly<Record<string, unknown>>): Members {
+  return decodeEntries(rawMembers(entity)).members;
+}
+
+function decodeEntries(raw: Record<string, string>): {
+  members: Members;
+  expiries: Record<string, string>;
+} {
+  const members: Record<string, MemberState> = {};
+  const expiries: Record<string, string> = {};
+  for (const [id, entry] of Object.entries(raw)) {
+    const [code = "", expiresAt] = entry.split(expirySeparator, 2);
+    members[id] = memberStates[code] ?? "revoked";
+    if (expiresAt !== undefined && members[id] !== "revoked") expiries[id] = expiresAt;
+  }
+  return { members, expiries };
 }
 
 export function toProcess(id: string, entity: TableEntityResult<ProcessEntity>): StoredProcess {
+  const { members, expiries } = decodeEntries(rawMembers(entity as unknown as Record<string, unknown>));
   return {
     id,
     kind: entity.kind,
@@ -120,9 +153,10 @@ export function toProcess(id: string, entity: TableEntityResult<ProcessEntity>):
     updatedAt: entity.updatedAt,
     etag: `"v${entity.version}"`,
     version: entity.version,
-    members: decodeMembers(entity as unknown as Record<string, unknown>),
+    members,
     rowEtag: entity.etag,
     ...(entity.deleting === true && { deleting: true }),
+    ...(Object.keys(expiries).length > 0 && { expiries }),
   };
 }
 

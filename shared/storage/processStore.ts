@@ -120,10 +120,18 @@ export class ProcessStore implements ProcessRows {
     writes: readonly RoleWrite[],
   ): Promise<void> {
     const partitionKey = partitionOf(process.id);
+    // Every other holder keeps their expiry; each written role gets the write's own (or none).
+    const written = new Set(writes.map((write) => write.principalId));
+    const expiries: Record<string, string> = Object.fromEntries(
+      Object.entries(process.expiries ?? {}).filter(([id]) => !written.has(id)),
+    );
+    for (const write of writes) {
+      if (write.role !== null && write.expiresAt !== undefined) expiries[write.principalId] = write.expiresAt;
+    }
     const actions: TransactionAction[] = [
       [
         "update",
-        { partitionKey, rowKey: processRowKey, ...encodeMembers(members) },
+        { partitionKey, rowKey: processRowKey, ...encodeMembers(members, expiries) },
         "Merge",
         { etag: process.rowEtag },
       ],
@@ -140,6 +148,7 @@ export class ProcessStore implements ProcessRows {
           invitationId: write.invitation?.id ?? "",
           // A new invitation starts pending; the sender moves the role row on from there.
           invitationStatus: write.invitation === undefined ? "notRequested" : "pending",
+          ...(write.expiresAt !== undefined && { expiresAt: write.expiresAt }),
         };
         actions.push(["upsert", { partitionKey, rowKey, ...role }, "Replace"]);
       }

@@ -17,6 +17,7 @@ function toRoleRow(entity: TableEntityResult<RoleEntity>): RoleRow {
       ...(entity.invitationSentAt !== undefined && { sentAt: entity.invitationSentAt }),
       ...(entity.invitationFailureReason !== undefined && { failureReason: entity.invitationFailureReason }),
     },
+    ...(typeof entity.expiresAt === "string" && { expiresAt: entity.expiresAt }),
   };
 }
 

@@ -19,6 +19,8 @@ export const tableNames = {
   listRepairs: "ListRepairs",
   /** One row per sharer: the invitation emails they caused in the last hour (their hourly quota). */
   invitationQuotas: "InvitationQuotas",
+  /** One partition per day: roles that end, for the expiry sweep. */
+  roleExpiries: "RoleExpiries",
 } as const;
 
 export type TableName = keyof typeof tableNames;
@@ -57,6 +59,7 @@ export function createTables(config: StorageConfig, options: TableOptions = {}):
     pendingInvitations: make(tableNames.pendingInvitations),
     listRepairs: make(tableNames.listRepairs),
     invitationQuotas: make(tableNames.invitationQuotas),
+    roleExpiries: make(tableNames.roleExpiries),
   };
 }
 

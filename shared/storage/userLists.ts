@@ -12,6 +12,7 @@ interface UserProcessEntity {
   role: Role | "";
   accessRevoked: boolean;
   addedAt: string;
+  expiresAt?: string;
 }
 
 function toListEntry(entity: TableEntityResult<UserProcessEntity>): ProcessListEntry {
@@ -22,6 +23,7 @@ function toListEntry(entity: TableEntityResult<UserProcessEntity>): ProcessListE
     role: entity.role === "" ? null : entity.role,
     accessRevoked: entity.accessRevoked,
     addedAt: entity.addedAt,
+    ...(typeof entity.expiresAt === "string" && { expiresAt: entity.expiresAt }),
   };
 }
 
@@ -85,6 +87,7 @@ export class UserListStore implements UserLists {
       role: entry.role ?? "",
       accessRevoked: entry.accessRevoked,
       addedAt: entry.addedAt,
+      ...(entry.expiresAt !== undefined && { expiresAt: entry.expiresAt }),
     };
     await this.tables.userProcesses.upsertEntity(
       { partitionKey: safeKey(userId), rowKey: safeKey(entry.processId), ...entity },

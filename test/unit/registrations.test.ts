@@ -42,6 +42,7 @@ test("every function reaches the host with its name, trigger type, route and met
       "revokeAccess: httpTrigger anonymous DELETE processes/{id}/access/{principalId}",
       "resendInvitation: httpTrigger anonymous POST processes/{id}/access/{principalId}/invitation",
       "listAudit: httpTrigger anonymous GET processes/{id}/audit",
+      "explainAccess: httpTrigger anonymous GET processes/{id}/access/{principalId}/explain",
       "listRecordings: httpTrigger anonymous GET processes/{id}/recordings",
       "addRecording: httpTrigger anonymous POST processes/{id}/recordings",
       "getRecording: httpTrigger anonymous GET processes/{id}/recordings/{recordingId}",
@@ -55,6 +56,7 @@ test("every function reaches the host with its name, trigger type, route and met
       "sendInvitation: queueTrigger invitations via Storage",
       "sweepInvitations: timerTrigger 0 * * * * *",
       "repairLists: timerTrigger */30 * * * * *",
+      "sweepExpiredRoles: timerTrigger 0 */5 * * * *",
     ].sort(),
   );
 });

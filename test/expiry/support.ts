@@ -46,7 +46,11 @@ export async function auditOf(app: TestApp, as: string, id: string): Promise<any
 /** Runs the expiry timer function as the host would. */
 export async function sweep(): Promise<void> {
   await sweepExpiredRoles(
-    { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } },
+    {
+      isPastDue: false,
+      schedule: { adjustForDST: false },
+      scheduleStatus: { last: "", next: "", lastUpdated: "" },
+    },
     new InvocationContext({ invocationId: "expiry", functionName: "sweepExpiredRoles" }),
   );
 }

@@ -1,8 +1,17 @@
-import azureFunctions, { type InvocationContext, type Timer } from "@azure/functions";
+import azureFunctions, { type HttpResponseInit, type InvocationContext, type Timer } from "@azure/functions";
 
 import { principalParamsSchema } from "../shared/api.js";
 import { getServices } from "../shared/composition.js";
-import { authenticated, json, parseParams } from "../shared/http.js";
+import type { ExpiringPosition } from "../shared/domain/listExpiring.js";
+import { invalidContinuationToken } from "../shared/domain/listProcesses.js";
+import {
+  authenticated,
+  type AuthenticatedCall,
+  json,
+  openPosition,
+  pageBody,
+  parseParams,
+} from "../shared/http.js";
 
 const { app } = azureFunctions;
 
@@ -11,6 +20,35 @@ export const explainAccess = authenticated(async ({ request, caller, services })
   const { id, principalId } = parseParams(request, principalParamsSchema);
   return json(200, await services.useCases.explainAccess.explain(caller, id, principalId));
 });
+
+/**
+ * `GET /api/processes?expiringWithin=P7D`: the caller's roles that end soon. The window's end is
+ * sealed in the continuation token with the window it was asked for, so pages agree.
+ */
+export async function listExpiring(
+  call: AuthenticatedCall,
+  top: number,
+  windowMs: number,
+  continuationToken: string | undefined,
+): Promise<HttpResponseInit> {
+  const binding = { route: "processes-expiring", resource: String(windowMs) };
+  const opened = openPosition(call, binding, continuationToken);
+  const expiring = call.services.useCases.listExpiring;
+  const position = opened === undefined ? expiring.start(windowMs) : checkPosition(opened);
+  const page = await expiring.list(call.caller, top, position);
+  const query = new URL(call.request.url).searchParams.get("expiringWithin") ?? "";
+  return json(200, pageBody(call, binding, top, page, { expiringWithin: query }));
+}
+
+function checkPosition(opened: unknown): ExpiringPosition {
+  const { until, token } = (typeof opened === "object" && opened !== null ? opened : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof until !== "string" || !(token === undefined || typeof token === "string"))
+    throw invalidContinuationToken();
+  return token === undefined ? { until } : { until, token };
+}
 
 /**
  * Every 5 minutes: roles whose expiry has passed become revocations (audited as the system's).

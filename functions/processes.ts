@@ -2,7 +2,7 @@ import azureFunctions, { type InvocationContext, type Timer } from "@azure/funct
 
 import {
   createProcessSchema,
-  pageQuerySchema,
+  listQuerySchema,
   processParamsSchema,
   updateProcessSchema,
 } from "../shared/api.js";
@@ -18,6 +18,7 @@ import {
   parseQuery,
   readJsonBody,
 } from "../shared/http.js";
+import { listExpiring } from "./expiry.js";
 
 export { nextLink } from "../shared/http.js";
 
@@ -36,7 +37,8 @@ export const createProcess = authenticated(async ({ request, caller, services })
 });
 
 export const listProcesses = authenticated(async (call) => {
-  const { top, continuationToken } = parseQuery(call.request, pageQuerySchema);
+  const { top, continuationToken, expiringWithin } = parseQuery(call.request, listQuerySchema);
+  if (expiringWithin !== undefined) return await listExpiring(call, top, expiringWithin, continuationToken);
   const binding = { route: "processes", resource: "" };
   const position = openPosition(call, binding, continuationToken);
   const page = await call.services.useCases.listProcesses.list(call.caller, top, position);

@@ -51,6 +51,35 @@ export const pageQuerySchema = z.strictObject({
 /** When a role ends: an ISO 8601 date and time with a zone (checked against the clock by the domain). */
 export const expiresAtSchema = z.iso.datetime({ offset: true }).nullable();
 
+/** The longest `expiringWithin` window: roles end at most a year ahead, so a longer one adds nothing. */
+export const maxExpiringWithinMs = 366 * 24 * 3_600_000;
+
+/**
+ * An ISO 8601 duration of weeks, days, hours, minutes and seconds (`P7D`, `PT12H`, `P1DT6H`),
+ * as milliseconds. Years and months are refused: their length depends on the date.
+ */
+const durationPattern = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+const durationUnitsMs = [7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000];
+
+export const durationSchema = z
+  .string()
+  .max(40)
+  .regex(durationPattern, "must be an ISO 8601 duration such as P7D or PT12H")
+  .transform((value) =>
+    (durationPattern.exec(value) ?? [])
+      .slice(1)
+      .reduce(
+        (total, count: string | undefined, index) =>
+          total + Number(count ?? 0) * (durationUnitsMs[index] ?? 0),
+        0,
+      ),
+  )
+  .refine((ms) => ms > 0, "must be longer than zero")
+  .refine((ms) => ms <= maxExpiringWithinMs, "must be at most 366 days (P366D)");
+
+/** `GET /api/processes`: a page of the list, or (with `expiringWithin`) of the caller's roles that end soon. */
+export const listQuerySchema = pageQuerySchema.extend({ expiringWithin: durationSchema.optional() });
+
 export const grantableRoleSchema = z.enum(["coOwner", "contributor", "viewer"]);
 
 export const recipientSchema = z.union([

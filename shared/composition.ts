@@ -14,6 +14,7 @@ import { ExplainAccess } from "./domain/explainAccess.js";
 import { GetProcess } from "./domain/getProcess.js";
 import { ListAccess } from "./domain/listAccess.js";
 import { ListAudit } from "./domain/listAudit.js";
+import { ListExpiring } from "./domain/listExpiring.js";
 import { ListProcesses } from "./domain/listProcesses.js";
 import { type DeleteBudget, ListRepairer } from "./domain/listRepair.js";
 import { RevokeAccess } from "./domain/revokeAccess.js";
@@ -59,6 +60,7 @@ export interface UseCases {
   readonly checkHealth: CheckHealth;
   readonly expirySweep: ExpirySweep;
   readonly explainAccess: ExplainAccess;
+  readonly listExpiring: ListExpiring;
 }
 
 /**
@@ -173,6 +175,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     checkHealth: new CheckHealth(store, ready),
     expirySweep: new ExpirySweep(ports, roleChanges),
     explainAccess: new ExplainAccess(ports),
+    listExpiring: new ListExpiring(ports),
   };
   return {
     config,

@@ -228,17 +228,24 @@ export function pageBody<T>(
   binding: Omit<PageBinding, "callerId">,
   top: number,
   page: Page<T> & { readonly next?: unknown },
+  /** Query parameters the next page needs besides `top` and the token (a list's filter). */
+  query: Readonly<Record<string, string>> = {},
 ): { value: readonly T[]; nextLink?: string } {
   const next = page.next ?? page.continuationToken;
   if (next === undefined) return { value: page.items };
   const token = call.services.paging.seal({ callerId: call.caller.id, ...binding }, next);
-  return { value: page.items, nextLink: nextLink(call.request, top, token) };
+  return { value: page.items, nextLink: nextLink(call.request, top, token, query) };
 }
 
 /** The next page's absolute URL, on the host that was called (Power Automate follows only absolute links). */
-export function nextLink(request: HttpRequest, top: number, continuationToken: string): string {
+export function nextLink(
+  request: HttpRequest,
+  top: number,
+  continuationToken: string,
+  query: Readonly<Record<string, string>> = {},
+): string {
   const url = calledUrl(request);
-  url.search = new URLSearchParams({ top: String(top), continuationToken }).toString();
+  url.search = new URLSearchParams({ ...query, top: String(top), continuationToken }).toString();
   url.hash = "";
   return url.href;
 }

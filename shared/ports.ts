@@ -108,6 +108,14 @@ export interface UserLists {
   /** Renames an existing row; never creates one. */
   rename(userId: string, processId: string, name: string): Promise<void>;
   remove(userId: string, processId: string): Promise<void>;
+  /** A page of the user's rows whose role ends after `from` and at or before `until` (ISO 8601). */
+  expiring(
+    userId: string,
+    from: string,
+    until: string,
+    top: number,
+    position?: string,
+  ): Promise<Page<ProcessListEntry>>;
 }
 
 /** Every process of a kind, for administrators' lists. */

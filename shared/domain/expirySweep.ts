@@ -5,9 +5,12 @@ import type { RoleChanges } from "./roleChanges.js";
 import type { PlannedChange } from "./rolePlan.js";
 import { type SharingPorts } from "./sharingCore.js";
 
+/** The audit's actor id for what the service does by itself: the nil GUID, never an Entra object id. */
+export const systemActorId = "00000000-0000-0000-0000-000000000000";
+
 /** The audit's actor for what the service does by itself. */
 export const systemCaller: Caller = {
-  id: "system",
+  id: systemActorId,
   tenantId: "",
   name: "System",
   username: "system",

@@ -44,6 +44,28 @@ export class UserListStore implements UserLists {
     return next === undefined ? { items } : { items, continuationToken: next };
   }
 
+  /** One query on their own partition, filtered by the stored `expiresAt` (ISO 8601 sorts as time). */
+  async expiring(
+    userId: string,
+    from: string,
+    until: string,
+    top: number,
+    position?: string,
+  ): Promise<Page<ProcessListEntry>> {
+    const page = await this.tables.userProcesses
+      .listEntities<UserProcessEntity>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${safeKey(userId)} and expiresAt gt ${from} and expiresAt le ${until}`,
+        },
+      })
+      .byPage(pageSettings(top, position))
+      .next();
+    if (page.done === true) return { items: [] };
+    const items = page.value.map(toListEntry);
+    const next = page.value.continuationToken;
+    return next === undefined ? { items } : { items, continuationToken: next };
+  }
+
   /**
    * Some rows of a user's list by process id: queries of at most 15 comparisons each (Table
    * Storage refuses more in one filter), the partition's and 14 row keys', run side by side.

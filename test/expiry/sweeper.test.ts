@@ -54,7 +54,7 @@ describe("the expiry sweep", () => {
     const last = (await auditOf(app, "alice", id)).at(-1);
     expect(last).toMatchObject({
       operation: "expired",
-      actorId: "system",
+      actorId: "00000000-0000-0000-0000-000000000000",
       principalId: users.bob.id,
       previousRole: "viewer",
     });

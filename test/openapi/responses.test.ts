@@ -1,6 +1,8 @@
+import azureFunctions from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { changeRole, listAccess, listAudit, revokeAccess, shareProcess } from "../../functions/access.js";
+import { explainAccess, sweepExpiredRoles } from "../../functions/expiry.js";
 import { resendInvitation } from "../../functions/invitations.js";
 import { getHealth, getMe } from "../../functions/me.js";
 import { getOpenApiDefinition } from "../../functions/openapi.js";
@@ -25,6 +27,7 @@ import {
   type CallOptions,
   type CallResult,
   groupId,
+  MovableClock,
   startTestApp,
   type TestApp,
   users,
@@ -43,6 +46,8 @@ interface Response {
   readonly schema?: object;
   readonly headers?: Record<string, unknown>;
 }
+const { InvocationContext } = azureFunctions;
+
 const doc = definition as unknown as {
   paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
   definitions: Record<string, object>;
@@ -55,12 +60,13 @@ const doc = definition as unknown as {
 
 let app: TestApp;
 let validator: SchemaValidator;
+const clock = new MovableClock();
 /** Every (operation, status) an answer was checked against, to show what the suite covered. */
 const covered = new Set<string>();
 
 beforeAll(async () => {
   validator = schemaValidator(doc);
-  app = await startTestApp();
+  app = await startTestApp({ services: { clock } });
 });
 afterAll(async () => {
   await app.close();
@@ -337,6 +343,51 @@ describe("people and service", () => {
   });
 });
 
+describe("expiring access and explain", () => {
+  test("an expiring share, the access list, my expiring list, the sweep's audit entry and explain answer as documented", async () => {
+    const id = await created("processMining");
+    const expiresAt = new Date(clock.now().getTime() + 60_000).toISOString();
+    const body = { role: "viewer", recipients: [{ id: users.bob.id }], sendInvitation: false, expiresAt };
+    await call(shareProcess, access, { method: "POST", as: "alice", params: { id }, body });
+    const bad = await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params: { id },
+      body: { ...body, expiresAt: "2000-01-01T00:00:00Z" },
+    });
+    expect(bad.body.code).toBe("invalid_expiry");
+    const params = { id, principalId: users.bob.id };
+    const explained = await call(explainAccess, `${holder}/explain`, { as: "alice", params });
+    expect(explained.body.membership).toMatchObject({ state: "holder", expiresAt });
+    await call(explainAccess, `${holder}/explain`, {
+      as: "bob",
+      params: { id, principalId: users.alice.id },
+    });
+    await call(explainAccess, `${holder}/explain`, { as: "carol", params });
+    const soon = await call(listProcesses, processes, {
+      as: "bob",
+      path: "/api/processes?expiringWithin=P1D",
+    });
+    expect(soon.body.value.map((entry: { id: string }) => entry.id)).toContain(id);
+    await call(listProcesses, processes, { as: "bob", path: "/api/processes?expiringWithin=P2Y" });
+
+    clock.advance(61_000);
+    const listed = await call(listAccess, access, { as: "alice", params: { id } });
+    expect(listed.body.value[1]).toMatchObject({ expiresAt, expired: true });
+    await call(explainAccess, `${holder}/explain`, { as: "bob", params });
+    await sweepExpiredRoles(
+      {
+        isPastDue: false,
+        schedule: { adjustForDST: false },
+        scheduleStatus: { last: "", next: "", lastUpdated: "" },
+      },
+      new InvocationContext({ invocationId: "expiry", functionName: "sweepExpiredRoles" }),
+    );
+    const audit = await call(listAudit, "/processes/{id}/audit", { as: "alice", params: { id } });
+    expect(audit.body.value.at(-1)).toMatchObject({ operation: "expired" });
+  });
+});
+
 describe("scope", () => {
   test("a token without the API's scope gets a documented 403 insufficient_scope from every secured operation", async () => {
     const token = await app.identity.token("alice", { scope: "User.Read openid" });
@@ -354,6 +405,7 @@ describe("scope", () => {
       [revokeAccess, holder, "DELETE"],
       [resendInvitation, `${holder}/invitation`, "POST"],
       [listAudit, "/processes/{id}/audit", "GET"],
+      [explainAccess, `${holder}/explain`, "GET"],
       [listRecordings, recordings, "GET"],
       [addRecording, recordings, "POST"],
       [getRecording, recording, "GET"],

@@ -1,9 +1,10 @@
 import { shareProcess } from "../functions/access.js";
+import { explainAccess } from "../functions/expiry.js";
 import { createProcess, getProcess, listProcesses } from "../functions/processes.js";
 import { createServices, useServices } from "../shared/composition.js";
 import { loadConfig } from "../shared/config.js";
 import { DevDirectory } from "../shared/directory/devDirectory.js";
-import { RoundTripCounter } from "../test/support/app.js";
+import { MovableClock, RoundTripCounter } from "../test/support/app.js";
 import { startTestIdentity } from "../test/support/identity.js";
 import {
   benchDirectory,
@@ -14,6 +15,77 @@ import {
   tablePrefix,
 } from "./setup.js";
 
+type Counted = (
+  run: () => Promise<{ status: number }>,
+  expected: readonly number[],
+) => Promise<{ count: number; kinds: string[] }>;
+type FigureOf = (name: string, count: number, expected: number, target: string, kinds: string[]) => void;
+
+/** Issue 14's routes: a share with an expiry, explain, the expiring list, the expiry sweep. */
+async function expiryRoundTrips(
+  alice: string,
+  id: string,
+  counted: Counted,
+  figure: FigureOf,
+  clock: MovableClock,
+  services: ReturnType<typeof createServices>,
+): Promise<Figure[]> {
+  const principalId = benchUserId(1);
+  const expiresAt = new Date(clock.now().getTime() + 3_600_000).toISOString();
+  const share = await counted(
+    () =>
+      callHandler(shareProcess, {
+        method: "POST",
+        path: `/api/processes/${id}/access`,
+        params: { id },
+        token: alice,
+        body: { role: "viewer", recipients: [{ id: principalId }], sendInvitation: false, expiresAt },
+      }),
+    [200],
+  );
+  figure(
+    "share with 1 recipient and expiresAt",
+    share.count,
+    5,
+    "4 as without + 1 expiry index record = 5",
+    share.kinds,
+  );
+  const explain = await counted(
+    () =>
+      callHandler(explainAccess, {
+        path: `/api/processes/${id}/access/${principalId}/explain`,
+        params: { id, principalId },
+        token: alice,
+      }),
+    [200],
+  );
+  figure(
+    "explain (about another person)",
+    explain.count,
+    1,
+    "1 point read (+ 1 directory look-up)",
+    explain.kinds,
+  );
+  const expiring = await counted(
+    () => callHandler(listProcesses, { path: "/api/processes?expiringWithin=P7D", token: alice }),
+    [200],
+  );
+  figure("one page of my roles expiring within P7D", expiring.count, 1, "1 query", expiring.kinds);
+  clock.advance(3_600_001);
+  const swept = await counted(async () => {
+    const result = await services.useCases.expirySweep.sweep();
+    return { status: result.expired === 1 ? 200 : 500 };
+  }, [200]);
+  figure(
+    "expiry sweep of one expired role",
+    swept.count,
+    6,
+    "1 index query + 1 read + 1 repair record + 1 list write + 1 transaction + 1 settle = 6",
+    swept.kinds,
+  );
+  return [];
+}
+
 /**
  * Storage round trips per request, counted by the tests' RoundTripCounter policy in the storage
  * pipeline: a count, so it does not depend on the machine's speed.
@@ -22,9 +94,10 @@ export async function measureRoundTrips(connectionString: string): Promise<Figur
   const directory = new DevDirectory(benchDirectory());
   const identity = await startTestIdentity({ directory });
   const counter = new RoundTripCounter();
+  const clock = new MovableClock();
   const services = createServices(
     loadConfig(inProcessSettings(connectionString, identity.authSettings, tablePrefix("rt"))),
-    { storagePolicies: [counter.policy], directory },
+    { storagePolicies: [counter.policy], directory, clock },
   );
   useServices(services);
   try {
@@ -117,6 +190,8 @@ export async function measureRoundTrips(connectionString: string): Promise<Figur
       `1 index query + ${roleQueries} own-role queries of ≤ 15 comparisons, side by side = ${1 + roleQueries}`,
       indexPage.kinds,
     );
+
+    figures.push(...(await expiryRoundTrips(alice, id, counted, figure, clock, services)));
 
     const refused = [
       "not-a-jwt",

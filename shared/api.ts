@@ -104,6 +104,7 @@ export const shareSchema = z
     sendInvitation: z.boolean().default(true),
     message: messageSchema.optional(),
     expiresAt: expiresAtSchema.optional(),
+    notifyBeforeExpiry: durationSchema.optional(),
   })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();

@@ -22,6 +22,7 @@ import { RoleChanges } from "./domain/roleChanges.js";
 import { ShareProcess } from "./domain/shareProcess.js";
 import type { SharingPorts } from "./domain/sharingCore.js";
 import { UpdateProcess } from "./domain/updateProcess.js";
+import { ExpiryNoticeMailer } from "./email/expiryNotice.js";
 import { createMailSender, type MailSender, type MailSenderTuning } from "./email/mailSender.js";
 import { PagingCodec } from "./http.js";
 import { InvitationLedger } from "./invitations/invitationLedger.js";
@@ -150,6 +151,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     index: new ProcessIndexStore(tables),
     repairs: new ListRepairStore(tables),
     expiries: new RoleExpiryStore(tables),
+    expiryNotices: new ExpiryNoticeMailer(mail, directory, config.appBaseUrl, clock),
     directory,
     invitations,
     pendingInvitations,

@@ -141,8 +141,22 @@ export interface ExpiringRole {
   readonly processId: string;
   readonly principalId: string;
   readonly expiresAt: string;
+  /** A notice record: due at `dueAt`, it tells the holder the role ends at `expiresAt`; it revokes nothing. */
+  readonly notice?: boolean;
+  /** When the record is due: `expiresAt`, or a notice's time. */
+  readonly dueAt?: string;
   /** The index's own key of this record. */
   readonly key?: { readonly partition: string; readonly row: string };
+}
+
+/** Tells a holder that their role ends soon (an email through the mail service). */
+export interface ExpiryNotifier {
+  notify(notice: {
+    readonly processId: string;
+    readonly processName: string;
+    readonly principalId: string;
+    readonly expiresAt: string;
+  }): Promise<void>;
 }
 
 /** The index of expiring roles, by when they end: written ahead of the role's commit, settled by the sweep. */

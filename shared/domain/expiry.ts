@@ -48,6 +48,18 @@ export function checkExpiry(requested: string | null | undefined, now: Date): st
   return new Date(at).toISOString();
 }
 
+/** When to send the notice `beforeMs` ahead of `expiresAt` (at once when that has passed); needs an expiry. */
+export function noticeTime(
+  expiresAt: string | null | undefined,
+  beforeMs: number | undefined,
+  now: Date,
+): string | undefined {
+  if (beforeMs === undefined) return undefined;
+  if (expiresAt === undefined || expiresAt === null)
+    throw invalidExpiry("notifyBeforeExpiry needs an expiresAt to count back from.");
+  return new Date(Math.max(now.getTime(), Date.parse(expiresAt) - beforeMs)).toISOString();
+}
+
 export function invalidExpiry(detail: string): BadRequestError {
   return new BadRequestError("invalid_expiry", detail);
 }
@@ -65,6 +77,7 @@ export function planExpiring(
   requested: string | null | undefined,
   now: Date,
   mode: "share" | "keep",
+  noticeAt?: string,
 ): PlannedChange {
   const holding = holdingOf(process, principalId, now);
   const from: MemberState | undefined =
@@ -76,5 +89,6 @@ export function planExpiring(
     base.status === "unchanged" && expiresAt !== holding.expiresAt
       ? { ...base, status: "updated" as const, operation: "changed" as const }
       : base;
-  return expiresAt === undefined ? changed : { ...changed, expiresAt };
+  if (expiresAt === undefined) return changed;
+  return noticeAt === undefined ? { ...changed, expiresAt } : { ...changed, expiresAt, noticeAt };
 }

@@ -23,11 +23,11 @@ export async function recordExpiries(
   processId: string,
   changes: readonly PlannedChange[],
 ): Promise<void> {
-  const roles = changes.flatMap((change) =>
-    change.to !== null && change.expiresAt !== undefined
-      ? [{ processId, principalId: change.principalId, expiresAt: change.expiresAt }]
-      : [],
-  );
+  const roles = changes.flatMap((change) => {
+    if (change.to === null || change.expiresAt === undefined) return [];
+    const role = { processId, principalId: change.principalId, expiresAt: change.expiresAt };
+    return change.noticeAt === undefined ? [role] : [role, { ...role, notice: true, dueAt: change.noticeAt }];
+  });
   if (roles.length > 0) await ports.expiries?.record(roles);
 }
 
@@ -59,18 +59,33 @@ export class ExpirySweep {
     let failed = 0;
     for (const role of due) {
       try {
-        if (await this.expire(role)) expired++;
+        if (role.notice === true) await this.notify(role);
+        else if (await this.expire(role)) expired++;
         await index.settle(role);
       } catch (error) {
         // Left in the index: the next run tries again.
         failed++;
-        this.ports.warn?.("Expired role not revoked yet; the next sweep retries.", {
+        this.ports.warn?.("Expiry record not handled yet; the next sweep retries.", {
           processId: role.processId,
           error: error instanceof Error ? error.message : String(error),
         });
       }
     }
     return { expired, settled: due.length - failed, failed };
+  }
+
+  /** The notice goes out only while the holder still has that role with that expiry (not renewed, changed or revoked). */
+  private async notify(role: ExpiringRole): Promise<void> {
+    const process = await this.ports.processes.read(role.processId);
+    if (process === undefined || process.deleting === true) return;
+    const holding = holdingOf(process, role.principalId, this.ports.clock.now());
+    if (holding.state !== "holder" || holding.expiresAt !== role.expiresAt) return;
+    await this.ports.expiryNotices?.notify({
+      processId: process.id,
+      processName: process.name,
+      principalId: role.principalId,
+      expiresAt: role.expiresAt,
+    });
   }
 
   private async expire(role: ExpiringRole): Promise<boolean> {

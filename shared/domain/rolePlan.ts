@@ -16,6 +16,8 @@ export interface PlannedChange {
   readonly operation: AuditOperation;
   /** When the new role ends (expiry.ts); absent: it does not. */
   readonly expiresAt?: string;
+  /** When to tell the holder their role ends soon (a share's `notifyBeforeExpiry`). */
+  readonly noticeAt?: string;
 }
 
 /** The members map after the changes; only current holders count toward the limit. */

@@ -1,7 +1,7 @@
 import { BadRequestError } from "../errors.js";
 import type { Recipient, ResolvedRecipient } from "../ports.js";
 import type { ProcessAccess } from "./authorization.js";
-import { checkExpiry, planExpiring } from "./expiry.js";
+import { checkExpiry, noticeTime, planExpiring } from "./expiry.js";
 import type { Caller, GrantableRole, ProcessKind, Role, StoredProcess } from "./model.js";
 import { isRoleOfKind } from "./permissions.js";
 import type { RoleChanges } from "./roleChanges.js";
@@ -15,6 +15,8 @@ export interface ShareRequest {
   readonly message?: string;
   /** When every role this share grants ends (one expiry per request); absent or null: it does not. */
   readonly expiresAt?: string | null;
+  /** How long (ms) before `expiresAt` to email each recipient that their role ends. */
+  readonly notifyBeforeExpiry?: number;
 }
 
 export interface ShareResult {
@@ -45,6 +47,7 @@ export class ShareProcess {
     if (!isRoleOfKind(first.process.kind, request.role))
       throw roleNotAllowed(first.process.kind, request.role);
     const expiresAt = checkExpiry(request.expiresAt, this.ports.clock.now());
+    const noticeAt = noticeTime(expiresAt, request.notifyBeforeExpiry, this.ports.clock.now());
 
     const resolved = await this.ports.directory.resolve(request.recipients);
     const seen = new Set<string>();
@@ -77,6 +80,7 @@ export class ShareProcess {
               expiresAt,
               this.ports.clock.now(),
               "share",
+              noticeAt,
             ),
           ),
         sendInvitation: request.sendInvitation,

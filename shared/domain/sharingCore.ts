@@ -4,6 +4,7 @@ import type {
   Clock,
   Directory,
   ExpiryIndex,
+  ExpiryNotifier,
   InvitationQueue,
   ListRepairLog,
   PendingInvitationLog,
@@ -40,6 +41,8 @@ export interface SharingPorts {
   readonly pendingInvitations?: PendingInvitationLog;
   /** The index of roles that end, which the expiry sweep reads (absent: nothing expires by timer). */
   readonly expiries?: ExpiryIndex;
+  /** Sends the notices a share asked for before a role ends (absent: none are sent). */
+  readonly expiryNotices?: ExpiryNotifier;
   readonly clock: Clock;
   readonly appRoles: { readonly adminRole: string; readonly shareRole: string };
   /** Logs what the caller cannot act on (a failed hand-over, a repair that must wait for the sweep). */

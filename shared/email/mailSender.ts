@@ -433,7 +433,7 @@ export function invitationOperationId(invitationId: string, attempt = 0): string
   return uuidV5(`invitation/${normalizeId(invitationId)}/${attempt}`, invitationNamespace);
 }
 
-function uuidV5(name: string, namespace: string): string {
+export function uuidV5(name: string, namespace: string): string {
   const bytes = createHash("sha1")
     .update(Buffer.from(namespace.replace(/-/g, ""), "hex"))
     .update(name, "utf8")

@@ -6,7 +6,9 @@ import { isNotFound, safeKey, type Tables } from "./tables.js";
 /**
  * `RoleExpiries`: the roles that end, for the expiry sweep.
  *
- *   PK = the day the role ends (`2026-06-01`)   RK = "{expiresAt}|{processId}|{principalId}"
+ *   PK = the day the record is due (`2026-06-01`)   RK = "{dueAt}|{processId}|{principalId}[|notice]"
+ *
+ * A role's record is due when it ends; a notice's, `notifyBeforeExpiry` ahead of that.
  *
  * Keys sort by time, so "everything that has ended" is one range query over the oldest
  * partitions. The key is the record: recording the same expiry twice writes one row. The sweep
@@ -23,13 +25,17 @@ export class RoleExpiryStore implements ExpiryIndex {
   async record(roles: readonly ExpiringRole[]): Promise<void> {
     await Promise.all(
       roles.map(async (role) => {
+        const dueAt = role.dueAt ?? role.expiresAt;
+        const notice = role.notice === true;
         await this.tables.roleExpiries.upsertEntity(
           {
-            partitionKey: day(role.expiresAt),
-            rowKey: `${role.expiresAt}|${safeKey(role.processId)}|${safeKey(role.principalId)}`,
+            partitionKey: day(dueAt),
+            rowKey: `${dueAt}|${safeKey(role.processId)}|${safeKey(role.principalId)}${notice ? "|notice" : ""}`,
             processId: role.processId,
             principalId: role.principalId,
             expiresAt: role.expiresAt,
+            dueAt,
+            notice,
           },
           "Replace",
         );
@@ -39,7 +45,13 @@ export class RoleExpiryStore implements ExpiryIndex {
 
   async due(now: Date, max: number): Promise<ExpiringRole[]> {
     const page = await this.tables.roleExpiries
-      .listEntities<{ processId: string; principalId: string; expiresAt: string }>({
+      .listEntities<{
+        processId: string;
+        principalId: string;
+        expiresAt: string;
+        dueAt: string;
+        notice: boolean;
+      }>({
         queryOptions: {
           filter: odata`PartitionKey le ${day(now)} and RowKey le ${now.toISOString()}`,
         },
@@ -48,11 +60,13 @@ export class RoleExpiryStore implements ExpiryIndex {
       .next();
     if (page.done === true) return [];
     return page.value
-      .filter((entity) => Date.parse(entity.expiresAt) <= now.getTime())
+      .filter((entity) => Date.parse(entity.dueAt) <= now.getTime())
       .map((entity) => ({
         processId: entity.processId,
         principalId: entity.principalId,
         expiresAt: entity.expiresAt,
+        dueAt: entity.dueAt,
+        ...(entity.notice && { notice: true }),
         key: { partition: entity.partitionKey ?? "", row: entity.rowKey ?? "" },
       }));
   }

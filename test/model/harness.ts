@@ -8,7 +8,7 @@ import {
   updateProcess,
 } from "../../functions/processes.js";
 import { addRecording, deleteRecording, listRecordings } from "../../functions/recordings.js";
-import { groupId, processPath, type TestApp, users } from "../support/app.js";
+import { groupId, type MovableClock, processPath, type TestApp, users } from "../support/app.js";
 import type { Pacing, StoragePacing } from "../support/storagePacing.js";
 import {
   accessOf,
@@ -26,6 +26,7 @@ import {
   processOf,
   type Recipient,
   recordingOf,
+  tickMs,
   viewOf,
 } from "./reference.js";
 
@@ -110,6 +111,8 @@ export class Harness {
     readonly top: number,
     /** Paces or fails chosen commands' storage requests (a policy of the app's storage clients). */
     readonly pacing?: StoragePacing,
+    /** The app's service clock, which `tick` moves (issue 14). */
+    readonly clock?: MovableClock,
   ) {}
 
   private processId(state: ModelState, p: number): string {
@@ -131,6 +134,14 @@ export class Harness {
   async perform(state: ModelState, command: AnyCommand): Promise<Raw | undefined> {
     const app = this.app;
     switch (command.t) {
+      case "tick":
+        if (this.clock === undefined) throw new Error("This harness was made without a movable clock.");
+        this.clock.advance(tickMs);
+        return { status: 200, body: {} };
+      case "sweep": {
+        const { failed } = await app.services.useCases.expirySweep.sweep();
+        return { status: failed === 0 ? 200 : 500, body: {} };
+      }
       case "create":
         return await app.call(createProcess, {
           method: "POST",
@@ -147,6 +158,9 @@ export class Harness {
             role: command.role,
             recipients: command.recipients.map(recipientBody),
             sendInvitation: false,
+            ...(command.expiresIn !== undefined && {
+              expiresAt: new Date(app.services.clock.now().getTime() + command.expiresIn).toISOString(),
+            }),
           },
         });
       case "change":
@@ -270,7 +284,7 @@ export class Harness {
         if (!expected.answers.some((candidate) => answerKey(candidate) === answerKey(answer))) {
           explained = false;
           refusals.push(
-            `${command.t} by ${command.by} answered ${answerKey(answer)}` +
+            `${command.t} by ${"by" in command ? command.by : "the service"} answered ${answerKey(answer)}` +
               ` (${JSON.stringify(raws[index]?.body ?? null).slice(0, 300)}), expected one of ${expected.answers.map(answerKey).join(" | ")}`,
           );
           break;

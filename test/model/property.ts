@@ -1,6 +1,6 @@
 import fc from "fast-check";
 
-import { startTestApp } from "../support/app.js";
+import { MovableClock, startTestApp } from "../support/app.js";
 import type { TestIdentity } from "../support/identity.js";
 import { StoragePacing } from "../support/storagePacing.js";
 import { Harness, type Step, type TokenCommand } from "./harness.js";
@@ -72,6 +72,7 @@ const recipient: fc.Arbitrary<Recipient> = fc.record({
   via: fc.constantFrom("id" as const, "email" as const),
 });
 const p = fc.nat({ max: 15 });
+const hourMs = 3_600_000;
 /** How long a command of a concurrent group waits before it is sent: interleavings differ by a few storage round trips. */
 const delay = fc.nat({ max: 40 });
 
@@ -94,13 +95,16 @@ function mutation(features: Features): fc.Arbitrary<Command> {
   return fc.oneof(
     {
       weight: 5,
-      arbitrary: fc.record({
-        t: fc.constant("share" as const),
-        by: alias,
-        p,
-        role,
-        recipients: recipients(features),
-      }),
+      arbitrary: fc
+        .record({
+          t: fc.constant("share" as const),
+          by: alias,
+          p,
+          role,
+          recipients: recipients(features),
+          expiresIn: fc.constantFrom<number | undefined>(undefined, undefined, hourMs, 5 * hourMs),
+        })
+        .map(({ expiresIn, ...share }) => (expiresIn === undefined ? share : { ...share, expiresIn })),
     },
     {
       weight: 2,
@@ -133,6 +137,9 @@ export function stepArbitrary(features: Features): fc.Arbitrary<Step> {
   const options: fc.WeightedArbitrary<Step>[] = [
     { weight: 2, arbitrary: create },
     { weight: 12, arbitrary: mutation(features) },
+    // Issue 14: the clock moves past expiries, and the expiry sweep runs (never inside a concurrent group).
+    { weight: 1, arbitrary: fc.constant<Step>({ t: "tick" }) },
+    { weight: 1, arbitrary: fc.constant<Step>({ t: "sweep" }) },
   ];
   if (features.parallel) {
     options.push({
@@ -288,9 +295,10 @@ export function focusScenario(focus: Focus): fc.Arbitrary<Scenario> {
 /** Runs one scenario on a fresh app (its own tables) and checks every step against the model. */
 export async function runScenario(identity: TestIdentity, scenario: Scenario): Promise<void> {
   const pacing = new StoragePacing();
-  const app = await startTestApp({ identity, services: { storagePolicies: [pacing.policy] } });
+  const clock = new MovableClock();
+  const app = await startTestApp({ identity, services: { storagePolicies: [pacing.policy], clock } });
   try {
-    const harness = new Harness(app, scenario.top, pacing);
+    const harness = new Harness(app, scenario.top, pacing, clock);
     let state = emptyState();
     for (const step of scenario.steps) state = await harness.step(state, step);
     await harness.check([state]);

@@ -100,31 +100,54 @@ export interface ModelProcess {
   readonly owner: Alias;
   /** Everyone who ever held a role: their role now, or `revoked`. The owner is `owner`. */
   readonly members: Map<Alias, Role | "revoked">;
+  /** Issue 14: when each expiring role ends, on the model's clock (ms). Past it, the role is none. */
+  readonly expiries: Map<Alias, number>;
   readonly recordings: ModelRecording[];
   deleted: boolean;
 }
 
 export interface ModelState {
   readonly processes: ModelProcess[];
+  /** The service clock, as ms moved forward by `tick` (the app's MovableClock moves with it). */
+  now: number;
 }
 
+/** How far one `tick` moves the clock; expiries are 1 or 5 hours, so no role ends within an hour of a tick. */
+export const tickMs = 2 * 3_600_000;
+
 export function emptyState(): ModelState {
-  return { processes: [] };
+  return { processes: [], now: 0 };
 }
 
 export function cloneState(state: ModelState): ModelState {
   return {
+    now: state.now,
     processes: state.processes.map((process) => ({
       ...process,
       members: new Map(process.members),
+      expiries: new Map(process.expiries),
       recordings: process.recordings.map((recording) => ({ ...recording })),
     })),
   };
 }
 
-function roleNow(process: ModelProcess, who: Alias): Role | null {
+/** The role stored, also once it has expired (until the expiry sweep revokes it). */
+function storedRole(process: ModelProcess, who: Alias): Role | null {
   const state = process.members.get(who);
   return state === undefined || state === "revoked" ? null : state;
+}
+
+/** Issue 14: an expired role is no role, whether or not the sweep has run. */
+function isExpired(process: ModelProcess, who: Alias): boolean {
+  const ends = process.expiries.get(who);
+  return ends !== undefined && ends <= currentNow && storedRole(process, who) !== null;
+}
+
+/** The clock of the state being judged (set by each entry point below that reads the state). */
+let currentNow = 0;
+
+function roleNow(process: ModelProcess, who: Alias): Role | null {
+  return isExpired(process, who) ? null : storedRole(process, who);
 }
 
 // ---- answers ----------------------------------------------------------------------------------
@@ -161,7 +184,8 @@ export function refusal(process: ModelProcess | undefined, who: Alias, action: A
   if (process === undefined || process.deleted) return notFound;
   const actions = actionsOf(process.kind, roleNow(process, who), who);
   if (actions.includes(action)) return undefined;
-  if (process.members.get(who) === "revoked") return { status: 403, code: "access_revoked" };
+  if (process.members.get(who) === "revoked" || isExpired(process, who))
+    return { status: 403, code: "access_revoked" };
   if (actions.length > 0) return { status: 403, code: "forbidden" };
   return notFound;
 }
@@ -181,6 +205,8 @@ export type Command =
       readonly p: number;
       readonly role: GrantableRole;
       readonly recipients: readonly Recipient[];
+      /** Issue 14: the grant ends this long after the model's now (absent: it does not). */
+      readonly expiresIn?: number;
     }
   | {
       readonly t: "change";
@@ -193,7 +219,10 @@ export type Command =
   | { readonly t: "delete"; readonly by: Alias; readonly p: number }
   | { readonly t: "rename"; readonly by: Alias; readonly p: number; readonly name: string }
   | { readonly t: "addRecording"; readonly by: Alias; readonly p: number }
-  | { readonly t: "deleteRecording"; readonly by: Alias; readonly p: number; readonly r: number };
+  | { readonly t: "deleteRecording"; readonly by: Alias; readonly p: number; readonly r: number }
+  /** Issue 14: the clock moves `tickMs` forward; the expiry sweep runs. */
+  | { readonly t: "tick" }
+  | { readonly t: "sweep" };
 
 /** A command whose process reference is resolved to a process of the run (undefined: none yet). */
 export function processOf(state: ModelState, p: number): ModelProcess | undefined {
@@ -222,7 +251,25 @@ function shareAnswers(items: readonly (readonly string[])[]): Answer[] {
 
 /** The model's expectation of one command on `state` (which it does not change). */
 export function expectation(state: ModelState, command: Command): Expectation {
+  currentNow = state.now;
   switch (command.t) {
+    case "tick":
+      return { answers: [{ status: 200 }], effect: (next) => (next.now += tickMs) };
+    case "sweep":
+      // Every expired role becomes a revocation; nothing anyone may do changes (it had ended).
+      return {
+        answers: [{ status: 200 }],
+        effect: (next) => {
+          currentNow = next.now;
+          for (const process of next.processes.filter((candidate) => !candidate.deleted)) {
+            for (const who of [...process.members.keys()]) {
+              if (!isExpired(process, who)) continue;
+              process.members.set(who, "revoked");
+              process.expiries.delete(who);
+            }
+          }
+        },
+      };
     case "create":
       return {
         answers: [{ status: 201 }],
@@ -233,6 +280,7 @@ export function expectation(state: ModelState, command: Command): Expectation {
             name: command.name,
             owner: command.by,
             members: new Map([[command.by, "owner"]]),
+            expiries: new Map(),
             recordings: [],
             deleted: false,
           });
@@ -347,7 +395,12 @@ function expectShare(state: ModelState, command: Extract<Command, { t: "share" }
         ? ["duplicate_recipient"]
         : [...new Set([...(own ?? []), "duplicate_recipient"])];
     }
-    const result = own ?? [grantStatus(members.get(recipient.who as Alias), command.role)];
+    const ends = command.expiresIn === undefined ? undefined : state.now + command.expiresIn;
+    const current = isExpired(process!, recipient.who as Alias)
+      ? "revoked"
+      : members.get(recipient.who as Alias);
+    const sameEnd = process!.expiries.get(recipient.who as Alias) === ends;
+    const result = own ?? [grantStatus(current, command.role, sameEnd)];
     if (principal !== undefined) seen.set(principal, result);
     if (own === undefined) {
       members.set(recipient.who as Alias, command.role);
@@ -359,7 +412,12 @@ function expectShare(state: ModelState, command: Extract<Command, { t: "share" }
     answers: shareAnswers(items),
     effect: (next) => {
       const target = processOf(next, command.p)!;
-      for (const [who, role] of granted) target.members.set(who, role);
+      for (const [who, role] of granted) {
+        target.members.set(who, role);
+        // A share states the grant in full: its expiry, or none.
+        if (command.expiresIn === undefined) target.expiries.delete(who);
+        else target.expiries.set(who, state.now + command.expiresIn);
+      }
     },
   };
 }
@@ -386,9 +444,9 @@ function ownFailure(process: ModelProcess, by: Alias, recipient: Recipient): str
   return codes.length === 0 ? undefined : codes;
 }
 
-function grantStatus(current: Role | "revoked" | undefined, role: GrantableRole): string {
+function grantStatus(current: Role | "revoked" | undefined, role: GrantableRole, sameEnd = true): string {
   if (current === undefined || current === "revoked") return "granted";
-  return current === role ? "unchanged" : "updated";
+  return current === role && sameEnd ? "unchanged" : "updated";
 }
 
 function expectChange(state: ModelState, command: Extract<Command, { t: "change" }>): Expectation {
@@ -414,14 +472,18 @@ function expectRevoke(state: ModelState, command: Extract<Command, { t: "revoke"
   const process = processOf(state, command.p);
   const revoke: Expectation = {
     answers: [{ status: 204 }],
-    effect: (next) => processOf(next, command.p)!.members.set(command.target, "revoked"),
+    effect: (next) => {
+      processOf(next, command.p)!.members.set(command.target, "revoked");
+      processOf(next, command.p)!.expiries.delete(command.target);
+    },
   };
   if (command.target !== command.by) {
     const refused = refusal(process, command.by, "share");
     if (refused !== undefined) return { answers: [refused] };
     if (command.target === process!.owner)
       return { answers: [{ status: 400, code: "cannot_share_with_owner" }] };
-    return roleNow(process!, command.target) === null ? { answers: [notFound] } : revoke;
+    // An expired role not yet swept is still there to revoke: the revocation ends what the sweep would.
+    return storedRole(process!, command.target) === null ? { answers: [notFound] } : revoke;
   }
   // Leaving: anyone may revoke their own role.
   if (process === undefined || process.deleted) return { answers: [notFound] };
@@ -434,6 +496,9 @@ function expectRevoke(state: ModelState, command: Extract<Command, { t: "revoke"
     };
   }
   if (roleNow(process, command.by) !== null) return revoke;
+  const refusedRead = refusal(process, command.by, "read");
+  // An expired role that an environment right still lets its holder read is left like any other.
+  if (storedRole(process, command.by) !== null && refusedRead === undefined) return revoke;
   // Nothing to leave. Who may read the process is told there is no such holder; SPEC leaves open
   // whether a share right alone makes it a revoke of nobody (404) or a refusal (403).
   const refused = refusal(process, command.by, "read");
@@ -458,6 +523,7 @@ export interface ListEntry {
  * administrator every process mining process. A share right alone lists nothing.
  */
 export function listOf(state: ModelState, who: Alias): ListEntry[] {
+  currentNow = state.now;
   return state.processes
     .filter((process) => !process.deleted)
     .filter(

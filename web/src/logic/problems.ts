@@ -25,6 +25,7 @@ const sentences: Readonly<Record<string, string>> = {
   cannot_share_with_owner: "This person owns the process already.",
   cannot_share_with_self: "You can't share a process with yourself.",
   owner_cannot_leave: "The owner can't leave their own process.",
+  invalid_expiry: "The end of access must be a date in the future, at most one year from now.",
   principal_not_found: "No one in your organization has this address.",
   principal_disabled: "This person's account is disabled.",
   share_failed: "Sharing with this person failed. Try again.",

@@ -113,7 +113,12 @@ export class Harness {
     readonly pacing?: StoragePacing,
     /** The app's service clock, which `tick` moves (issue 14). */
     readonly clock?: MovableClock,
-  ) {}
+  ) {
+    this.startedAt = clock?.now().getTime() ?? Date.now();
+  }
+
+  /** The service clock's time when the model's clock read 0. */
+  private readonly startedAt: number;
 
   private processId(state: ModelState, p: number): string {
     return state.processes[p]!.id;
@@ -158,8 +163,9 @@ export class Harness {
             role: command.role,
             recipients: command.recipients.map(recipientBody),
             sendInvitation: false,
+            // On the model's clock: the same share at the same model time names the same expiry.
             ...(command.expiresIn !== undefined && {
-              expiresAt: new Date(app.services.clock.now().getTime() + command.expiresIn).toISOString(),
+              expiresAt: new Date(this.startedAt + state.now + command.expiresIn).toISOString(),
             }),
           },
         });
@@ -295,10 +301,14 @@ export class Harness {
     }
     if (candidates.length === 0) throw new ModelMismatch("answer", refusals.join("\n"), this.story);
 
+    // A tick or a sweep changes what everyone may do on every process: each is looked at.
+    const everywhere = commands.some((command) => command.t === "tick" || command.t === "sweep");
     const touched = new Set(
-      commands
-        .flatMap((command) => ("p" in command ? [command.p] : []))
-        .map((p) => this.processId(candidates[0]!, p)),
+      everywhere
+        ? candidates[0]!.processes.map((process) => process.id)
+        : commands
+            .flatMap((command) => ("p" in command ? [command.p] : []))
+            .map((p) => this.processId(candidates[0]!, p)),
     );
     return options.check === false ? candidates[0]! : await this.check(candidates, touched);
   }

@@ -191,6 +191,28 @@ describe("the share panel in a real browser", { timeout: 90_000 }, () => {
     await row.getByText("Guest", { exact: true }).waitFor();
   });
 
+  test("a share with an Access ends date shows when access ends in Manage access", async () => {
+    const { page } = await world.signIn("alice");
+    await createProcess(page, "Task mining", "Month end close");
+    await page.getByRole("button", { name: "Share", exact: true }).click();
+    const panel = page.getByRole("dialog", { name: /^Share / });
+    await panel.getByRole("combobox", { name: "Search people" }).fill("car");
+    await page.getByRole("option", { name: /Carol Castillo/ }).click();
+    const ends = new Date(Date.now() + 30 * 86_400_000);
+    const date = `${ends.getFullYear()}-${String(ends.getMonth() + 1).padStart(2, "0")}-${String(ends.getDate()).padStart(2, "0")}`;
+    await panel.getByLabel("Access ends (optional)").fill(date);
+    await expectAccessible(page, "the share panel with an end of access");
+    await panel.getByRole("button", { name: "Share", exact: true }).click();
+    await panel.getByText(/Carol Castillo: now has access/).waitFor();
+    await panel.getByRole("button", { name: "Close", exact: true }).first().click();
+    await page.getByRole("button", { name: "Manage access" }).click();
+    const row = page
+      .getByRole("dialog", { name: /^Manage access/ })
+      .getByRole("row", { name: /Carol Castillo/ });
+    const words = ends.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
+    await row.getByText(`Access ends ${words}`).waitFor();
+  });
+
   test("an administrator is not listed on a process mining process", async () => {
     const { page } = await world.signIn("alice");
     await createProcess(page, "Process mining", "Procure to pay");

@@ -48,6 +48,9 @@ export interface AccessEntry {
   readonly grantedBy: string;
   readonly grantedAt: string;
   readonly invitation: Invitation | null;
+  /** When the role ends (issue 14); `expired` once it has. */
+  readonly expiresAt?: string;
+  readonly expired?: boolean;
 }
 
 export interface User {
@@ -198,6 +201,7 @@ export class ApiClient {
       recipients: ({ id: string } | { email: string })[];
       sendInvitation: boolean;
       message?: string;
+      expiresAt?: string;
     },
   ): Promise<{ status: number; results: ShareResult[] }> {
     const answer = await this.call<{ value: ShareResult[] }>(

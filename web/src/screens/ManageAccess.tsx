@@ -23,6 +23,7 @@ import { DismissRegular } from "@fluentui/react-icons";
 import { useCallback, useEffect, useState } from "react";
 
 import { type AccessEntry, type ApiClient, ApiError, type ProcessDetails } from "../api.js";
+import { expiryLabel } from "../logic/expiry.js";
 import { cooldownText, invitationLabel, retryAfterSeconds } from "../logic/invitations.js";
 import { type GrantableRole, grantableRoles, roleLabel } from "../logic/roles.js";
 import { personName } from "../logic/text.js";
@@ -231,6 +232,11 @@ export function ManageAccessPanel(props: {
                         </Dropdown>
                       ) : (
                         <Text>{roleLabel(entry.role)}</Text>
+                      )}
+                      {expiryLabel(entry) !== undefined && (
+                        <Text size={200} className={styles.muted}>
+                          {expiryLabel(entry)}
+                        </Text>
                       )}
                     </TableCell>
                     <TableCell>

@@ -8,6 +8,7 @@ import {
   DrawerHeader,
   DrawerHeaderTitle,
   Field,
+  Input,
   makeStyles,
   MessageBar,
   MessageBarBody,
@@ -30,6 +31,7 @@ import { DismissRegular } from "@fluentui/react-icons";
 import { useEffect, useRef, useState } from "react";
 
 import type { ApiClient, ProcessDetails, User } from "../api.js";
+import { expiryBounds, expiryFromDate } from "../logic/expiry.js";
 import { type GrantableRole, grantableRoles, roleHint, roleLabel } from "../logic/roles.js";
 import { looksLikeEmail, searchDelayMs, searchTerm } from "../logic/search.js";
 import { describeShareResults, type ShareLine, shareSummary } from "../logic/shareResults.js";
@@ -71,6 +73,7 @@ export function SharePanel(props: {
   const [role, setRole] = useState<GrantableRole>(roles[0] ?? "coOwner");
   const [sendInvitation, setSendInvitation] = useState(true);
   const [message, setMessage] = useState("");
+  const [endsOn, setEndsOn] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [results, setResults] = useState<ShareLine[]>();
@@ -156,6 +159,7 @@ export function SharePanel(props: {
         recipients: picked.map((person) => person.recipient),
         sendInvitation,
         ...(message.trim() === "" ? {} : { message }),
+        ...(expiryFromDate(endsOn) === undefined ? {} : { expiresAt: expiryFromDate(endsOn) }),
       })
       .then(({ results: answered }) => {
         const lines = describeShareResults(answered, names);
@@ -302,6 +306,17 @@ export function SharePanel(props: {
               />
             ))}
           </RadioGroup>
+        </Field>
+        <Field label="Access ends (optional)" hint="Leave empty for access that does not end.">
+          <Input
+            type="date"
+            value={endsOn}
+            min={expiryBounds(new Date()).min}
+            max={expiryBounds(new Date()).max}
+            onChange={(_, data) => {
+              setEndsOn(data.value);
+            }}
+          />
         </Field>
         <Checkbox
           checked={sendInvitation}

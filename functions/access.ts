@@ -8,7 +8,7 @@ import {
   shareSchema,
 } from "../shared/api.js";
 import { invalidContinuationToken as invalidToken } from "../shared/domain/listProcesses.js";
-import { AppError, BadRequestError } from "../shared/errors.js";
+import { AppError, BadRequestError, isProblemCode } from "../shared/errors.js";
 import {
   authenticated,
   json,
@@ -69,7 +69,7 @@ class ShareFailedError extends BadRequestError {
     const [only] = codes;
     const first = results[0]?.error;
     super(
-      codes.size === 1 && only !== undefined ? only : "share_failed",
+      codes.size === 1 && only !== undefined && isProblemCode(only) ? only : "share_failed",
       codes.size === 1 && first !== undefined
         ? first.detail
         : "No recipient could be given the role; see value.",

@@ -11,7 +11,6 @@ import {
 } from "../errors.js";
 import type { Clock } from "../ports.js";
 import type { Recording } from "./recording.js";
-import { decodePosition, encodePosition } from "./recordingPosition.js";
 import type { Counter, StoredRecording } from "./recordingRows.js";
 import type { AddRecordingInput, UpdateRecordingInput } from "./recordingSchemas.js";
 import type { RecordingStore } from "./recordingStore.js";
@@ -50,19 +49,23 @@ export class RecordingService {
     return this.options.store;
   }
 
+  /**
+   * One page; `position` is the storage service's own continuation, opened from a token the
+   * HTTP edge sealed for this caller and this process's recordings, and the next one comes back
+   * in `continuationToken` for the edge to seal again.
+   */
   async list(
     caller: Caller,
     processId: string,
     top: number,
-    continuationToken: string | undefined,
+    position: string | undefined,
   ): Promise<Page<Recording>> {
-    const position = decodePosition(continuationToken);
     await this.authorize(caller, processId, "read");
     const page = await this.store.list(processId, top, position);
     const items = page.items.map(publicRecording);
     return page.continuationToken === undefined
       ? { items }
-      : { items, continuationToken: encodePosition(page.continuationToken) };
+      : { items, continuationToken: page.continuationToken };
   }
 
   async get(caller: Caller, processId: string, recordingId: string): Promise<Recording> {

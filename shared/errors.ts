@@ -96,6 +96,7 @@ export const problemCodes = {
 export const devProblemCodes = {
   unknown_user: { status: 400, meaning: "dev identity provider: no dev user has that alias or id" },
   account_disabled: { status: 400, meaning: "dev identity provider: that dev user's account is disabled" },
+  method_not_allowed: { status: 405, meaning: "dev identity provider: a method its route does not take" },
 } as const satisfies Record<string, ProblemCodeEntry>;
 
 export type ApiProblemCode = keyof typeof problemCodes;

@@ -27,7 +27,7 @@ const touchesProcessRow = (request: PipelineRequest): boolean =>
 const commitCounter: PipelinePolicy = {
   name: "roleChangeCommits",
   sendRequest: async (request, next) => {
-    if (touchesProcessRow(request)) commits.push(String(request.body));
+    if (touchesProcessRow(request) && typeof request.body === "string") commits.push(request.body);
     return await next(request);
   },
 };

@@ -17,7 +17,10 @@ export type Action =
   | "manageAllRecordings"
   | "delete"
   | "analyze"
-  | "editDataflow";
+  | "editDataflow"
+  | "transferOwnership"
+  | "acceptOwnership"
+  | "reassignOwnership";
 
 /** The dev users who call: members, the administrator (dave), the guest (erin), the share privilege (frank). */
 export const callers = ["alice", "bob", "carol", "dave", "erin", "frank"] as const;
@@ -38,6 +41,7 @@ const table: Record<Kind, Partial<Record<Role, readonly Action[]>>> = {
       "manageAllRecordings",
       "delete",
       "analyze",
+      "transferOwnership",
     ],
     coOwner: [
       "read",
@@ -52,15 +56,28 @@ const table: Record<Kind, Partial<Record<Role, readonly Action[]>>> = {
     contributor: ["read", "addRecording"],
   },
   processMining: {
-    owner: ["read", "viewAnalytics", "update", "viewAccess", "share", "delete", "analyze", "editDataflow"],
+    owner: [
+      "read",
+      "viewAnalytics",
+      "update",
+      "viewAccess",
+      "share",
+      "delete",
+      "analyze",
+      "editDataflow",
+      "transferOwnership",
+    ],
     coOwner: ["read", "viewAnalytics", "update", "viewAccess", "share"],
     viewer: ["read", "viewAnalytics"],
   },
 };
 
-/** SPEC §1, environment-level rights: an administrator has every action of process mining, only `share` on task mining. */
+/**
+ * SPEC §1, environment-level rights: an administrator has every action of process mining, only
+ * `share` on task mining; on both, issue 14 adds reassigning the owner (offboarding).
+ */
 const administrator: Record<Kind, readonly Action[]> = {
-  taskMining: ["share"],
+  taskMining: ["share", "reassignOwnership"],
   processMining: [
     "read",
     "viewAnalytics",
@@ -70,6 +87,7 @@ const administrator: Record<Kind, readonly Action[]> = {
     "delete",
     "analyze",
     "editDataflow",
+    "reassignOwnership",
   ],
 };
 

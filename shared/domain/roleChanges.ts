@@ -12,7 +12,6 @@ import type {
   StoredProcess,
 } from "./model.js";
 import { membersAfter, type PlannedChange } from "./rolePlan.js";
-import { offerVoided } from "./transferOffer.js";
 import {
   auditEntry,
   backoff,
@@ -22,6 +21,7 @@ import {
   maxAttempts,
   type SharingPorts,
 } from "./sharingCore.js";
+import { offerVoided } from "./transferOffer.js";
 
 export interface RoleChangeRequest {
   readonly caller: Caller;

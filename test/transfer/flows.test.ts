@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 
 import { listAudit } from "../../functions/access.js";
-import { listedEntry, processPath, type TestApp, users } from "../support/app.js";
 import { createProcessAs, drain, type InvitationApp, startInvitationApp } from "../invitations/support.js";
+import { listedEntry, processPath, type TestApp, users } from "../support/app.js";
 import { disagreements, transferCalls } from "./support.js";
 
 /**

@@ -103,6 +103,36 @@ describe("accept racing a revoke", () => {
   });
 });
 
+describe("accept racing a share", () => {
+  test("a share naming the person offered, planned before the acceptance committed, fails for them alone", async () => {
+    const id = await offered();
+    const held = app.faults.holdNext(batchWith('"changed"'));
+    const sharing = app.call((await import("../../functions/access.js")).shareProcess, {
+      method: "POST",
+      as: "alice",
+      path: `/api/processes/${id}/access`,
+      params: { id },
+      body: {
+        role: "coOwner",
+        sendInvitation: false,
+        recipients: [{ id: users.bob.id }, { id: users.carol.id }],
+      },
+    });
+    await held.reached;
+    expect((await calls.accept("bob", id)).status).toBe(204);
+    held.release();
+    const share = await sharing;
+    expect(share.status).toBe(207);
+    expect(share.body.value.map((result: any) => result.error?.code ?? result.status)).toEqual([
+      "cannot_share_with_owner",
+      "updated",
+    ]);
+    expect((await calls.get("bob", id)).body.myRole).toBe("owner");
+    expect((await calls.get("carol", id)).body.myRole).toBe("coOwner");
+    expect(await disagreements(app, id)).toEqual([]);
+  });
+});
+
 describe("answers racing each other", () => {
   test("a withdraw while the acceptance is on its way: the offer is gone, nothing changes hands", async () => {
     const id = await offered();

@@ -7,8 +7,7 @@ import { checkModel, type Focus, mainFeatures } from "./property.js";
 /**
  * The access core against the reference model (./reference.ts, from SPEC §1–2): random
  * sequences of create, share, change, revoke, leave, delete, rename, recordings and ownership
- * offers and acceptances (issue 14) by every kind
- * of caller, some at once, each step checked on every answer and everything everyone sees.
+ * offers and acceptances (issue 14) by every kind of caller, some at once, each step checked on every answer and everything everyone sees.
  * `npm run test:model -- --runs N [--seed S]` runs many more (MODEL_RUNS, MODEL_SEED).
  */
 

@@ -41,7 +41,7 @@ export function OwnershipOfferButton(props: {
     return (
       <Button
         size="small"
-        aria-label={`Withdraw the ownership offer to ${name}`}
+        aria-label={`Withdraw offer to ${name}`}
         onClick={() => {
           act(api.withdrawOwnershipOffer(process.id), `The offer to ${name} was withdrawn.`);
         }}
@@ -53,7 +53,7 @@ export function OwnershipOfferButton(props: {
   return (
     <Button
       size="small"
-      aria-label={`Make ${name} the owner`}
+      aria-label={`Make owner: ${name}`}
       onClick={() => {
         act(
           api.offerOwnership(process.id, entry.principalId),
@@ -91,8 +91,8 @@ export function OwnershipOfferBanner(props: {
       });
   };
   return (
-    <>
-      <MessageBar intent="info" role="region" aria-label="Ownership offer">
+    <section aria-label="Ownership offer">
+      <MessageBar intent="info">
         <MessageBarBody>
           <MessageBarTitle>You've been offered ownership of this process</MessageBarTitle>
           If you accept, you become its owner and the current owner becomes a co-owner.
@@ -118,6 +118,6 @@ export function OwnershipOfferBanner(props: {
         </MessageBarActions>
       </MessageBar>
       <ErrorBar error={error} />
-    </>
+    </section>
   );
 }

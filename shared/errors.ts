@@ -31,6 +31,14 @@ export const problemCodes = {
     status: 400,
     meaning: "the owner cannot leave their own process (delete it instead)",
   },
+  cannot_transfer_to_owner: {
+    status: 400,
+    meaning: "ownership offered to the person who already owns the process",
+  },
+  not_a_holder: {
+    status: 400,
+    meaning: "ownership offered to someone who holds no role on the process (or a revoked one)",
+  },
   principal_not_found: { status: 400, meaning: "no user of the organization matches a share recipient" },
   principal_disabled: { status: 400, meaning: "a share recipient's account is disabled" },
   duplicate_recipient: {
@@ -58,6 +66,10 @@ export const problemCodes = {
       "no such process, holder or recording, one the caller may not know exists, or an unknown route or method",
   },
   conflict: { status: 409, meaning: "concurrent changes kept winning the race; try again" },
+  no_ownership_offer: {
+    status: 409,
+    meaning: "no ownership offer waits on the process to be withdrawn or answered",
+  },
   too_many_members: { status: 409, meaning: "the process holds as many members as it may (500)" },
   too_many_recordings: {
     status: 409,

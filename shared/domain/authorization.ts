@@ -1,6 +1,6 @@
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import type { Action, Caller, EnvironmentRights, Role, StoredProcess } from "./model.js";
-import { allowedActions } from "./permissions.js";
+import { allowedActions, isPendingOwner } from "./permissions.js";
 import { isPastGrace, listRowFor, rightsOf, type SharingPorts } from "./sharingCore.js";
 
 export interface Authorized {
@@ -35,7 +35,9 @@ export class ProcessAccess {
     }
     const state = process.members[caller.id];
     const role = state === undefined || state === "revoked" ? null : state;
-    const actions = allowedActions(process.kind, role, rights);
+    const actions = allowedActions(process.kind, role, rights, {
+      pendingOwner: isPendingOwner(process, caller.id),
+    });
     if (actions.includes(action)) {
       // Granted by an environment right alone: the caller's own row is not checked by anything else.
       if (role === null && action === "read") await this.healRow(caller.id, process);

@@ -16,6 +16,8 @@ export interface AccessEntry {
     readonly sentAt?: string;
     readonly failureReason?: string;
   };
+  /** On the holder the owner offered the process to, while the offer waits (issue 14). */
+  readonly ownershipOffer?: { readonly offeredAt: string; readonly offeredBy: string };
 }
 
 /** The owner and every holder, with who they are; administrators hidden on process mining. */
@@ -28,6 +30,7 @@ export class ListAccess {
   async list(caller: Caller, processId: string): Promise<AccessEntry[]> {
     const { process } = await this.access.loadAuthorized(caller, processId, "viewAccess");
     const rows = await this.ports.roles.list(processId);
+    const offer = process.pendingOwner;
     const users = await this.ports.directory.getUsers(rows.map((row) => row.principalId));
     return rows
       .filter((row) => {
@@ -55,6 +58,9 @@ export class ListAccess {
               failureReason: row.invitation.failureReason,
             }),
           },
+          ...(offer?.principalId === row.principalId && {
+            ownershipOffer: { offeredAt: offer.offeredAt, offeredBy: offer.offeredBy },
+          }),
         };
       });
   }

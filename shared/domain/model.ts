@@ -19,6 +19,11 @@ export const actions = [
   "delete",
   "analyze",
   "editDataflow",
+  // Issue 14, ownership transfer: offer or withdraw (the owner), accept or decline (the person
+  // offered), reassign directly (a system administrator, for offboarding).
+  "transferOwnership",
+  "acceptOwnership",
+  "reassignOwnership",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -72,7 +77,18 @@ export interface RoleAssignment {
   readonly invitation: Invitation;
 }
 
-export type AuditOperation = "created" | "granted" | "changed" | "revoked" | "left" | "updated";
+export type AuditOperation =
+  | "created"
+  | "granted"
+  | "changed"
+  | "revoked"
+  | "left"
+  | "updated"
+  | "ownershipOffered"
+  | "ownershipWithdrawn"
+  | "ownershipDeclined"
+  | "ownershipAccepted"
+  | "ownershipReassigned";
 
 export interface AuditEntry {
   readonly id: string;
@@ -128,6 +144,23 @@ export interface StoredProcess extends Process {
   readonly rowEtag: string;
   /** Set once a delete has begun: the process is gone for everyone but that delete's retries. */
   readonly deleting?: boolean;
+  /** An offer of ownership to a current holder, waiting for their answer (issue 14). */
+  readonly pendingOwner?: OwnershipOffer;
+}
+
+/** The owner's offer of the process to a holder; one at a time, a new one replaces it. */
+export interface OwnershipOffer {
+  readonly principalId: string;
+  readonly offeredAt: string;
+  readonly offeredBy: string;
+  /** The offer's email ("" when none was asked for): the sender sends it only while this offer stands. */
+  readonly invitationId: string;
+}
+
+/** What a role write also changes on the process row: the owner, the pending offer (null clears it). */
+export interface ProcessRowChange {
+  readonly ownerId?: string;
+  readonly pendingOwner?: OwnershipOffer | null;
 }
 
 export interface InvitationRecord {

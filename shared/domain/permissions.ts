@@ -26,6 +26,7 @@ export const permissionTable: Readonly<
       "manageAllRecordings",
       "delete",
       "analyze",
+      "transferOwnership",
     ],
     coOwner: [
       "read",
@@ -40,15 +41,28 @@ export const permissionTable: Readonly<
     contributor: ["read", "addRecording"],
   },
   processMining: {
-    owner: ["read", "viewAnalytics", "update", "viewAccess", "share", "delete", "analyze", "editDataflow"],
+    owner: [
+      "read",
+      "viewAnalytics",
+      "update",
+      "viewAccess",
+      "share",
+      "delete",
+      "analyze",
+      "editDataflow",
+      "transferOwnership",
+    ],
     coOwner: ["read", "viewAnalytics", "update", "viewAccess", "share"],
     viewer: ["read", "viewAnalytics"],
   },
 };
 
-/** What an environment-level right adds, per kind: admins own process mining, and may only share task mining. */
+/**
+ * What an environment-level right adds, per kind: admins own process mining, and may only share
+ * task mining, and reassign its owner (offboarding, issue 14: never an offer, so not `transferOwnership`).
+ */
 const administratorActions: Readonly<Record<ProcessKind, readonly Action[]>> = {
-  taskMining: ["share"],
+  taskMining: ["share", "reassignOwnership"],
   processMining: [
     "read",
     "viewAnalytics",
@@ -58,9 +72,17 @@ const administratorActions: Readonly<Record<ProcessKind, readonly Action[]>> = {
     "delete",
     "analyze",
     "editDataflow",
+    "reassignOwnership",
   ],
 };
 const sharePrivilegeActions: readonly Action[] = ["share"];
+/** What the person an ownership offer names may do with it, while they hold a role there. */
+const pendingOwnerActions: readonly Action[] = ["acceptOwnership"];
+
+/** The caller's relation to the process beyond their role: the pending owner of an offer. */
+export interface Relation {
+  readonly pendingOwner?: boolean;
+}
 
 export function rolesOf(kind: ProcessKind): readonly Role[] {
   return Object.keys(permissionTable[kind]) as Role[];
@@ -85,8 +107,16 @@ export function environmentRights(
 }
 
 /** The actions a caller has on a process of `kind` holding `role` (or none), with its environment rights. */
-export function allowedActions(kind: ProcessKind, role: Role | null, rights: EnvironmentRights): Action[] {
+export function allowedActions(
+  kind: ProcessKind,
+  role: Role | null,
+  rights: EnvironmentRights,
+  relation: Relation = {},
+): Action[] {
   const granted = new Set<Action>(role === null ? [] : (permissionTable[kind][role] ?? []));
+  // An offer binds only a current holder: one revoked or left meanwhile cannot take it.
+  if (relation.pendingOwner === true && role !== null)
+    for (const action of pendingOwnerActions) granted.add(action);
   if (rights.isAdministrator) for (const action of administratorActions[kind]) granted.add(action);
   if (rights.hasSharePrivilege) for (const action of sharePrivilegeActions) granted.add(action);
   // Keep the table's order so that answers are stable.
@@ -100,6 +130,14 @@ export function can(
   action: Action,
 ): boolean {
   return allowedActions(kind, role, rights).includes(action);
+}
+
+/** Whether `userId` is named by the process's pending ownership offer. */
+export function isPendingOwner(
+  process: { readonly pendingOwner?: { readonly principalId: string } },
+  userId: string,
+): boolean {
+  return process.pendingOwner?.principalId === userId;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ConcurrencyError } from "../errors.js";
+import { BadRequestError, ConcurrencyError } from "../errors.js";
 import type { Authorized, ProcessAccess } from "./authorization.js";
 import { newId } from "./ids.js";
 import type { ListRepairer } from "./listRepair.js";
@@ -7,6 +7,7 @@ import type {
   Caller,
   InvitationRecord,
   ProcessListEntry,
+  ProcessRowChange,
   RoleWrite,
   StoredProcess,
 } from "./model.js";
@@ -20,6 +21,7 @@ import {
   maxAttempts,
   type SharingPorts,
 } from "./sharingCore.js";
+import { offerVoided } from "./transferOffer.js";
 
 export interface RoleChangeRequest {
   readonly caller: Caller;
@@ -31,6 +33,8 @@ export interface RoleChangeRequest {
   readonly planFor: (process: StoredProcess) => PlannedChange[];
   readonly sendInvitation: boolean;
   readonly message?: string;
+  /** What the commit also changes on the process row (an ownership transfer); planned from the same row. */
+  readonly processRow?: (process: StoredProcess) => ProcessRowChange;
 }
 
 /**
@@ -62,6 +66,10 @@ export class RoleChanges {
           await this.putBack(request.processId, touched, planned);
           return planned;
         }
+        const rowChange = { ...offerVoided(process, changes), ...request.processRow?.(process) };
+        // The owner changes only with a transfer: a change planned before one committed must not touch the new owner.
+        if (rowChange.ownerId === undefined && changes.some((c) => c.principalId === process.ownerId))
+          throw new BadRequestError("cannot_share_with_owner", "The owner's role cannot be changed.");
         const members = membersAfter(process, changes);
         const at = this.ports.clock.now().toISOString();
         const writes = changes.map((change) => this.writeFor(request, process, change, at));
@@ -89,7 +97,7 @@ export class RoleChanges {
           );
         }
         try {
-          await this.ports.processes.commitRoleChanges(process, members, writes);
+          await this.ports.processes.commitRoleChanges(process, members, writes, rowChange);
         } catch (error) {
           if (!(error instanceof ConcurrencyError) || attempt >= maxAttempts) throw error;
           await backoff(attempt);

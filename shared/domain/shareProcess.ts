@@ -63,10 +63,13 @@ export class ShareProcess {
         processId,
         action: "share",
         ...(start === 0 && { first }),
+        // Whoever became owner since the first read (a transfer) is refused below, not changed.
         planFor: (current) =>
-          group.map(({ index, principalId }) =>
-            plan(index, principalId, current.members[principalId], request.role),
-          ),
+          group
+            .filter(({ principalId }) => principalId !== current.ownerId)
+            .map(({ index, principalId }) =>
+              plan(index, principalId, current.members[principalId], request.role),
+            ),
         sendInvitation: request.sendInvitation,
         ...(request.message !== undefined && { message: request.message }),
       });
@@ -74,9 +77,22 @@ export class ShareProcess {
         const result = results[change.index];
         if (result !== undefined) results[change.index] = { ...result, status: change.status };
       }
+      for (const { index, principalId } of group) {
+        const result = results[index];
+        if (result !== undefined && !planned.some((change) => change.index === index))
+          results[index] = { ...result, ...ownerFailure(principalId) };
+      }
     }
     return results;
   }
+}
+
+function ownerFailure(principalId: string): Pick<ShareResult, "principalId" | "status" | "error"> {
+  return {
+    principalId,
+    status: "failed",
+    error: { code: "cannot_share_with_owner", detail: "The owner's role cannot be granted or changed." },
+  };
 }
 
 export function roleNotAllowed(kind: ProcessKind, role: Role): BadRequestError {

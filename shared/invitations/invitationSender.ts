@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-import type { GrantableRole } from "../domain/model.js";
 import { renderInvitationEmail } from "../email/invitationEmail.js";
 import {
   invitationOperationId,
@@ -28,6 +27,7 @@ import {
   type RoleInvitation,
   type Settlement,
 } from "./invitationLedger.js";
+import { offerStaleReason } from "./ownershipOffer.js";
 import type { PendingInvitationIndex } from "./pendingInvitations.js";
 import type { SharerQuota } from "./sharerQuota.js";
 
@@ -136,7 +136,8 @@ export class InvitationSender {
       if (earlier !== "unknown") return await this.settle(invitation, role, earlier, false);
     }
 
-    const stale = staleReason(invitation, role);
+    const stale =
+      invitation.role === "owner" ? offerStaleReason(invitation, process) : staleReason(invitation, role);
     if (stale !== undefined) {
       await ledger.cancel(invitation, stale);
       await this.options.pending.clear(pendingOf(invitation));
@@ -168,7 +169,7 @@ export class InvitationSender {
     const email = renderInvitationEmail(
       {
         process: { id: process.id, name: process.name, kind: process.kind },
-        role: invitation.role as GrantableRole,
+        role: invitation.role,
         sharerName: invitation.sharerName,
         recipientName: recipient.displayName,
         ...(invitation.message !== "" && { message: invitation.message }),

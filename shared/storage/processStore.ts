@@ -1,6 +1,14 @@
 import { odata, type TransactionAction } from "@azure/data-tables";
 
-import type { AuditEntry, Members, RoleWrite, StoredProcess } from "../domain/model.js";
+import type {
+  AuditEntry,
+  InvitationRecord,
+  Members,
+  OwnershipOffer,
+  ProcessRowChange,
+  RoleWrite,
+  StoredProcess,
+} from "../domain/model.js";
 import type { ProcessRows } from "../ports.js";
 import {
   auditEntity,
@@ -8,6 +16,7 @@ import {
   definedOnly,
   encodeMembers,
   invitationPrefix,
+  offerProperties,
   partitionOf,
   type ProcessEntity,
   processRowKey,
@@ -118,12 +127,17 @@ export class ProcessStore implements ProcessRows {
     process: StoredProcess,
     members: Members,
     writes: readonly RoleWrite[],
+    row: ProcessRowChange = {},
   ): Promise<void> {
     const partitionKey = partitionOf(process.id);
+    const rowChanges = {
+      ...(row.ownerId !== undefined && { ownerId: row.ownerId }),
+      ...(row.pendingOwner !== undefined && offerProperties(row.pendingOwner)),
+    };
     const actions: TransactionAction[] = [
       [
         "update",
-        { partitionKey, rowKey: processRowKey, ...encodeMembers(members) },
+        { partitionKey, rowKey: processRowKey, ...encodeMembers(members), ...rowChanges },
         "Merge",
         { etag: process.rowEtag },
       ],
@@ -151,6 +165,36 @@ export class ProcessStore implements ProcessRows {
           { partitionKey, rowKey: invitationPrefix + safeKey(id), ...definedOnly(invitation) },
         ]);
       }
+    }
+    await conditional(() => this.tables.processes.submitTransaction(actions));
+  }
+
+  /**
+   * An ownership offer made, replaced or cleared (withdrawn, declined): the process row
+   * (conditional on the ETag read), its audit entry and the offer's email, in one transaction.
+   */
+  async commitOwnershipOffer(
+    process: StoredProcess,
+    offer: OwnershipOffer | null,
+    audit: AuditEntry,
+    invitation?: Omit<InvitationRecord, "etag">,
+  ): Promise<void> {
+    const partitionKey = partitionOf(process.id);
+    const actions: TransactionAction[] = [
+      [
+        "update",
+        { partitionKey, rowKey: processRowKey, ...offerProperties(offer) },
+        "Merge",
+        { etag: process.rowEtag },
+      ],
+      ["create", auditEntity(audit)],
+    ];
+    if (invitation !== undefined) {
+      const { id, processId: _processId, ...fields } = invitation;
+      actions.push([
+        "create",
+        { partitionKey, rowKey: invitationPrefix + safeKey(id), ...definedOnly(fields) },
+      ]);
     }
     await conditional(() => this.tables.processes.submitTransaction(actions));
   }

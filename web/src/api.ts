@@ -16,7 +16,10 @@ export type Action =
   | "manageAllRecordings"
   | "delete"
   | "analyze"
-  | "editDataflow";
+  | "editDataflow"
+  | "transferOwnership"
+  | "acceptOwnership"
+  | "reassignOwnership";
 
 export interface ProcessSummary {
   readonly id: string;
@@ -37,6 +40,12 @@ export interface ProcessDetails {
   readonly updatedAt: string;
   readonly myRole: Role | null;
   readonly actions: readonly Action[];
+  /** An ownership offer waiting for its answer. */
+  readonly pendingOwner?: {
+    readonly principalId: string;
+    readonly offeredAt: string;
+    readonly offeredBy: string;
+  };
 }
 
 export interface AccessEntry {
@@ -48,6 +57,8 @@ export interface AccessEntry {
   readonly grantedBy: string;
   readonly grantedAt: string;
   readonly invitation: Invitation | null;
+  /** On the holder the owner offered the process to, while the offer waits. */
+  readonly ownershipOffer?: { readonly offeredAt: string; readonly offeredBy: string };
 }
 
 export interface User {
@@ -230,6 +241,18 @@ export class ApiClient {
       "POST",
       `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}/invitation`,
     );
+  }
+
+  async offerOwnership(id: string, principalId: string): Promise<void> {
+    await this.call("POST", `/api/processes/${encodeURIComponent(id)}/transfer`, { principalId });
+  }
+
+  async withdrawOwnershipOffer(id: string): Promise<void> {
+    await this.call("DELETE", `/api/processes/${encodeURIComponent(id)}/transfer`);
+  }
+
+  async answerOwnershipOffer(id: string, answer: "accept" | "decline"): Promise<void> {
+    await this.call("POST", `/api/processes/${encodeURIComponent(id)}/transfer/${answer}`);
   }
 
   async searchUsers(search: string): Promise<User[]> {

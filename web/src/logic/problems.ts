@@ -56,6 +56,9 @@ const sentences: Readonly<Record<string, string>> = {
   signing_keys_unavailable: "Sign-in can't be checked right now. Try again in a moment.",
   mail_service_refused: "The email service refused the invitation.",
   mail_service_unavailable: "The email service is unavailable. Try again later.",
+  cannot_transfer_to_owner: "This person owns the process already.",
+  not_a_holder: "Ownership can be offered only to someone who already has access to the process.",
+  no_ownership_offer: "There's no ownership offer waiting on this process any more.",
 };
 
 const byStatus: Readonly<Record<number, string>> = {

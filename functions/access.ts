@@ -7,13 +7,12 @@ import {
   processParamsSchema,
   shareSchema,
 } from "../shared/api.js";
-import { invalidContinuationToken as invalidToken } from "../shared/domain/listProcesses.js";
-import { AppError, BadRequestError } from "../shared/errors.js";
+import { AppError, BadRequestError, isProblemCode } from "../shared/errors.js";
 import {
   authenticated,
   json,
   noContent,
-  openPosition,
+  openStoragePosition,
   pageBody,
   parseParams,
   parseQuery,
@@ -56,8 +55,7 @@ export const listAudit = authenticated(async (call) => {
   const { id } = parseParams(call.request, processParamsSchema);
   const { top, continuationToken } = parseQuery(call.request, pageQuerySchema);
   const binding = { route: "audit", resource: id };
-  const position = openPosition(call, binding, continuationToken);
-  if (position !== undefined && typeof position !== "string") throw invalidToken();
+  const position = openStoragePosition(call, binding, continuationToken);
   const page = await call.services.useCases.listAudit.list(call.caller, id, top, position);
   return json(200, pageBody(call, binding, top, page));
 });
@@ -69,7 +67,7 @@ class ShareFailedError extends BadRequestError {
     const [only] = codes;
     const first = results[0]?.error;
     super(
-      codes.size === 1 && only !== undefined ? only : "share_failed",
+      codes.size === 1 && only !== undefined && isProblemCode(only) ? only : "share_failed",
       codes.size === 1 && first !== undefined
         ? first.detail
         : "No recipient could be given the role; see value.",

@@ -2,6 +2,7 @@
 // the Azure host, the local host and the tests all see the same registrations.
 import "./processes.js";
 import "./access.js";
+import "./transfer.js";
 import "./me.js";
 import "./users.js";
 import "./recordings.js";

@@ -1,24 +1,31 @@
 import azureFunctions from "@azure/functions";
 
 import { pageQuerySchema, processParamsSchema } from "../shared/api.js";
-import { authenticated, json, noContent, parseParams, parseQuery, readJsonBody } from "../shared/http.js";
+import {
+  authenticated,
+  json,
+  noContent,
+  openStoragePosition,
+  pageBody,
+  parseParams,
+  parseQuery,
+  readJsonBody,
+} from "../shared/http.js";
 import {
   addRecordingSchema,
   recordingParamsSchema,
   updateRecordingSchema,
 } from "../shared/recordings/recordingSchemas.js";
-import { nextLink } from "./processes.js";
 
 const { app } = azureFunctions;
 
-export const listRecordings = authenticated(async ({ request, caller, services }) => {
-  const { id } = parseParams(request, processParamsSchema);
-  const { top, continuationToken } = parseQuery(request, pageQuerySchema);
-  const page = await services.recordings.list(caller, id, top, continuationToken);
-  return json(200, {
-    value: page.items,
-    ...(page.continuationToken !== undefined && { nextLink: nextLink(request, top, page.continuationToken) }),
-  });
+export const listRecordings = authenticated(async (call) => {
+  const { id } = parseParams(call.request, processParamsSchema);
+  const { top, continuationToken } = parseQuery(call.request, pageQuerySchema);
+  const binding = { route: "recordings", resource: id };
+  const position = openStoragePosition(call, binding, continuationToken);
+  const page = await call.services.recordings.list(call.caller, id, top, position);
+  return json(200, pageBody(call, binding, top, page));
 });
 
 export const addRecording = authenticated(async ({ request, caller, services }) => {

@@ -125,3 +125,13 @@ export const changeRoleSchema = z.strictObject({
 
 export const processParamsSchema = z.object({ id: guidSchema });
 export const principalParamsSchema = z.object({ id: guidSchema, principalId: guidSchema });
+
+/** Issue 14: the owner offers the process to a holder; the offer's email as a share's (cooldown and quota apply). */
+export const ownershipOfferSchema = z.strictObject({
+  principalId: guidSchema,
+  sendInvitation: z.boolean().default(true),
+  message: messageSchema.optional(),
+});
+
+/** Issue 14: a system administrator gives the process to another user (offboarding). */
+export const reassignOwnerSchema = z.strictObject({ principalId: guidSchema });

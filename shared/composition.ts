@@ -21,6 +21,8 @@ import { RevokeAccess } from "./domain/revokeAccess.js";
 import { RoleChanges } from "./domain/roleChanges.js";
 import { ShareProcess } from "./domain/shareProcess.js";
 import type { SharingPorts } from "./domain/sharingCore.js";
+import { OwnershipOffers } from "./domain/transferOffer.js";
+import { TransferOwnership } from "./domain/transferOwnership.js";
 import { UpdateProcess } from "./domain/updateProcess.js";
 import { ExpiryNoticeMailer } from "./email/expiryNotice.js";
 import { createMailSender, type MailSender, type MailSenderTuning } from "./email/mailSender.js";
@@ -57,6 +59,8 @@ export interface UseCases {
   readonly changeRole: ChangeRole;
   readonly revokeAccess: RevokeAccess;
   readonly listAudit: ListAudit;
+  readonly ownershipOffers: OwnershipOffers;
+  readonly transferOwnership: TransferOwnership;
   readonly repairLists: ListRepairer;
   readonly checkHealth: CheckHealth;
   readonly expirySweep: ExpirySweep;
@@ -173,6 +177,8 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     changeRole: new ChangeRole(processes, roleChanges, clock),
     revokeAccess: new RevokeAccess(processes, roleChanges),
     listAudit: new ListAudit(ports, processes),
+    ownershipOffers: new OwnershipOffers(ports, processes),
+    transferOwnership: new TransferOwnership(ports, processes, roleChanges),
     repairLists: repair,
     checkHealth: new CheckHealth(store, ready),
     expirySweep: new ExpirySweep(ports, roleChanges),

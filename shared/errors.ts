@@ -1,7 +1,126 @@
 /**
  * One error hierarchy for the whole app. Domain code throws these; the HTTP edge
  * (shared/http.ts) maps them once to RFC 9457 problem details with a stable `code`.
+ *
+ * Every `code` the API can answer is registered here, with its status and what it means: an
+ * error cannot be made with a code that is not, and test/unit/problemCodes.test.ts holds the
+ * OpenAPI definition and the README's table to this list.
  */
+
+interface ProblemCodeEntry {
+  readonly status: number;
+  readonly meaning: string;
+}
+
+/** The API's problem codes: what clients act on, in the order the README's table shows them. */
+export const problemCodes = {
+  validation_failed: { status: 400, meaning: "a field (named in `errors[]`) is missing, unknown or invalid" },
+  malformed_json: { status: 400, meaning: "the body is not valid JSON" },
+  invalid_continuation_token: {
+    status: 400,
+    meaning: "a continuation token that is forged, altered, another caller's or list's, or over 24 hours old",
+  },
+  invalid_expiry: {
+    status: 400,
+    meaning: "an `expiresAt` in the past, more than a year ahead, or a `notifyBeforeExpiry` without one",
+  },
+  role_not_allowed_for_kind: { status: 400, meaning: "the role does not exist for this kind of process" },
+  groups_not_supported: {
+    status: 400,
+    meaning: "a share recipient is a group (in a share result, or all failed)",
+  },
+  cannot_share_with_owner: { status: 400, meaning: "the owner's role cannot be granted, changed or revoked" },
+  cannot_share_with_self: { status: 400, meaning: "the caller cannot change their own role" },
+  owner_cannot_leave: {
+    status: 400,
+    meaning: "the owner cannot leave their own process (delete it instead)",
+  },
+  cannot_transfer_to_owner: {
+    status: 400,
+    meaning: "ownership offered to the person who already owns the process",
+  },
+  not_a_holder: {
+    status: 400,
+    meaning: "ownership offered to someone who holds no role on the process (or a revoked or expired one)",
+  },
+  principal_not_found: { status: 400, meaning: "no user of the organization matches a share recipient" },
+  principal_disabled: { status: 400, meaning: "a share recipient's account is disabled" },
+  duplicate_recipient: {
+    status: 400,
+    meaning: "a share recipient named earlier in the same request (in a share result)",
+  },
+  share_failed: {
+    status: 400,
+    meaning: "every recipient of a share failed, for different reasons (see `value`)",
+  },
+  invalid_token: {
+    status: 401,
+    meaning: "no, an expired or an invalid access token (with `WWW-Authenticate`)",
+  },
+  insufficient_scope: { status: 403, meaning: "the token lacks the required delegated scope" },
+  forbidden: { status: 403, meaning: "the caller's role or rights do not allow this (or an app-only token)" },
+  access_revoked: { status: 403, meaning: "the caller's role on this process was revoked or has expired" },
+  guest_search_restricted: {
+    status: 403,
+    meaning: "a guest searched people beyond what `USERS_GUEST_SEARCH` allows",
+  },
+  not_found: {
+    status: 404,
+    meaning:
+      "no such process, holder or recording, one the caller may not know exists, or an unknown route or method",
+  },
+  conflict: { status: 409, meaning: "concurrent changes kept winning the race; try again" },
+  no_ownership_offer: {
+    status: 409,
+    meaning: "no ownership offer waits on the process to be withdrawn or answered",
+  },
+  too_many_members: { status: 409, meaning: "the process holds as many members as it may (500)" },
+  too_many_recordings: {
+    status: 409,
+    meaning: "the process, or the caller in it, holds as many recordings as allowed",
+  },
+  recordings_not_supported: { status: 409, meaning: "process mining processes have no recordings" },
+  precondition_failed: { status: 412, meaning: "`If-Match` names a version that is no longer current" },
+  payload_too_large: { status: 413, meaning: "the body is over the size limit" },
+  unsupported_media_type: { status: 415, meaning: "the body is not sent as `application/json`" },
+  too_many_requests: {
+    status: 429,
+    meaning: "an invitation re-sent within the cooldown (with `Retry-After`)",
+  },
+  internal_error: { status: 500, meaning: "an unexpected failure (logged; nothing of it is answered)" },
+  directory_permission_missing: {
+    status: 502,
+    meaning: "Microsoft Graph refused the app: a permission lacks consent (the detail names it)",
+  },
+  directory_request_failed: { status: 502, meaning: "Microsoft Graph refused a request" },
+  directory_sign_in_failed: { status: 502, meaning: "the app could not sign in to Microsoft Graph" },
+  mail_service_refused: { status: 502, meaning: "the email service refused an invitation" },
+  directory_throttled: {
+    status: 503,
+    meaning: "Microsoft Graph throttled the app for too long (with `Retry-After`)",
+  },
+  directory_timeout: { status: 503, meaning: "Microsoft Graph did not answer in time" },
+  directory_unavailable: { status: 503, meaning: "Microsoft Graph is unavailable (with `Retry-After`)" },
+  signing_keys_unavailable: {
+    status: 503,
+    meaning: "Entra's signing keys cannot be fetched to check a token",
+  },
+  mail_service_unavailable: { status: 503, meaning: "the email service is unavailable (with `Retry-After`)" },
+} as const satisfies Record<string, ProblemCodeEntry>;
+
+/** Codes of the local development contract only (the dev identity provider), never the API's. */
+export const devProblemCodes = {
+  unknown_user: { status: 400, meaning: "dev identity provider: no dev user has that alias or id" },
+  account_disabled: { status: 400, meaning: "dev identity provider: that dev user's account is disabled" },
+  method_not_allowed: { status: 405, meaning: "dev identity provider: a method its route does not take" },
+} as const satisfies Record<string, ProblemCodeEntry>;
+
+export type ApiProblemCode = keyof typeof problemCodes;
+export type ProblemCode = ApiProblemCode | keyof typeof devProblemCodes;
+
+export function isProblemCode(code: string): code is ApiProblemCode {
+  return Object.hasOwn(problemCodes, code);
+}
 
 export interface FieldError {
   /** Dotted path of the offending field, e.g. `recipients.2.id`; empty for the body itself. */
@@ -13,7 +132,7 @@ export interface ProblemDetails {
   readonly type: string;
   readonly title: string;
   readonly status: number;
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly detail?: string;
   readonly errors?: readonly FieldError[];
   readonly [extension: string]: unknown;
@@ -24,7 +143,7 @@ export abstract class AppError extends Error {
   abstract readonly title: string;
 
   constructor(
-    readonly code: string,
+    readonly code: ProblemCode,
     message: string,
     options?: ErrorOptions,
   ) {
@@ -51,6 +170,14 @@ export abstract class AppError extends Error {
 export class BadRequestError extends AppError {
   readonly status = 400;
   readonly title = "Bad Request";
+}
+
+/** A continuation token this service did not issue to this caller for this list, or a stale one. */
+export function invalidContinuationToken(): BadRequestError {
+  return new BadRequestError(
+    "invalid_continuation_token",
+    "The continuation token is not one this service issued to you for this list.",
+  );
 }
 
 export class ValidationError extends AppError {

@@ -9,6 +9,7 @@ import {
   AppError,
   BadRequestError,
   type FieldError,
+  invalidContinuationToken,
   PayloadTooLargeError,
   type ProblemDetails,
   UnsupportedMediaTypeError,
@@ -204,10 +205,7 @@ export class PagingCodec {
       if (typeof e !== "number" || e < this.clock.now().getTime()) throw new Error("expired");
       return p;
     } catch {
-      throw new BadRequestError(
-        "invalid_continuation_token",
-        "The continuation token is not one this service issued to you for this list.",
-      );
+      throw invalidContinuationToken();
     }
   }
 }
@@ -220,6 +218,20 @@ export function openPosition(
 ): unknown {
   if (token === undefined) return undefined;
   return call.services.paging.open({ callerId: call.caller.id, ...binding }, token);
+}
+
+/**
+ * The position of a list whose next page is the storage service's own continuation (a string,
+ * opaque: Cosmos DB for Table shapes its own), or undefined on a first page.
+ */
+export function openStoragePosition(
+  call: AuthenticatedCall,
+  binding: Omit<PageBinding, "callerId">,
+  token?: string,
+): string | undefined {
+  const position = openPosition(call, binding, token);
+  if (position !== undefined && typeof position !== "string") throw invalidContinuationToken();
+  return position;
 }
 
 /** `{value, nextLink?}`, the next position sealed for this caller and this list. */

@@ -1,11 +1,14 @@
 import type {
   AuditEntry,
   DirectoryUser,
+  InvitationRecord,
   ListRepair,
   Members,
+  OwnershipOffer,
   Page,
   ProcessKind,
   ProcessListEntry,
+  ProcessRowChange,
   RoleRow,
   RoleWrite,
   StoredProcess,
@@ -80,7 +83,19 @@ export interface ProcessRows {
     audit: AuditEntry,
   ): Promise<StoredProcess>;
   /** Commits role changes atomically, conditional on the process as read; a lost race throws ConcurrencyError. */
-  commitRoleChanges(process: StoredProcess, members: Members, writes: readonly RoleWrite[]): Promise<void>;
+  commitRoleChanges(
+    process: StoredProcess,
+    members: Members,
+    writes: readonly RoleWrite[],
+    row?: ProcessRowChange,
+  ): Promise<void>;
+  /** Makes, replaces or clears the ownership offer with its audit entry (and email), conditional on the row read. */
+  commitOwnershipOffer(
+    process: StoredProcess,
+    offer: OwnershipOffer | null,
+    audit: AuditEntry,
+    invitation?: Omit<InvitationRecord, "etag">,
+  ): Promise<void>;
   /** Marks the process deleted, conditional on the row read: from then on it is gone for everyone. */
   markDeleting(process: StoredProcess): Promise<StoredProcess>;
   /** Deletes up to `maxRows` of the partition's other rows; true once none is left but the tombstone. */

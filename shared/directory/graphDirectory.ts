@@ -398,24 +398,22 @@ export class GraphDirectory implements Directory {
 
   /** One Graph call with the app's token: 429 and 5xx retried (bounded), 401/403 told as a missing permission. */
   private async request<T>(request: GraphRequest): Promise<T> {
+    const url = this.onGraph(request.url);
     for (let attempt = 1; ; attempt++) {
       const token = await this.tokens.accessToken();
       let response: Response;
       try {
-        response = await this.fetchFn(
-          request.url.startsWith("http") ? request.url : `${this.baseUrl}${request.url}`,
-          {
-            method: request.method,
-            headers: {
-              authorization: `Bearer ${token}`,
-              accept: "application/json",
-              ...(request.body === undefined ? {} : { "content-type": "application/json" }),
-              ...request.headers,
-            },
-            body: request.body === undefined ? undefined : JSON.stringify(request.body),
-            signal: AbortSignal.timeout(this.timeoutMs),
+        response = await this.fetchFn(url, {
+          method: request.method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: "application/json",
+            ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+            ...request.headers,
           },
-        );
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (error) {
         if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
           throw new ServiceUnavailableError(
@@ -448,6 +446,24 @@ export class GraphDirectory implements Directory {
       if (failure instanceof Error) throw failure;
       await sleep(failure * 1000);
     }
+  }
+
+  /**
+   * The absolute URL of a Graph path, or of a next link only when it is on the Graph host: the
+   * app's token goes nowhere else, whatever a next link (from Graph or anything between) names.
+   */
+  private onGraph(pathOrLink: string): string {
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(pathOrLink)) return `${this.baseUrl}${pathOrLink}`;
+    const base = new URL(this.baseUrl);
+    const link = URL.canParse(pathOrLink) ? new URL(pathOrLink) : undefined;
+    if (link?.origin === base.origin && link.username === "" && link.password === "") return link.href;
+    this.warn("Microsoft Graph answered a next link off its own host; not followed.", {
+      host: link?.host ?? "(not a URL)",
+    });
+    throw new BadGatewayError(
+      "directory_request_failed",
+      "Microsoft Graph answered a next page link that is not on its own host.",
+    );
   }
 
   /** Seconds to wait before trying again, or the error to throw. */

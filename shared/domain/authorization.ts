@@ -1,7 +1,7 @@
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import { holdingOf } from "./expiry.js";
 import type { Action, Caller, EnvironmentRights, Role, StoredProcess } from "./model.js";
-import { allowedActions } from "./permissions.js";
+import { allowedActions, isPendingOwner } from "./permissions.js";
 import { isPastGrace, listRowFor, rightsOf, type SharingPorts } from "./sharingCore.js";
 
 export interface Authorized {
@@ -36,7 +36,10 @@ export class ProcessAccess {
     }
     // An expired role is no role, checked here against the clock: no timer needs to have run.
     const { state, role } = holdingOf(process, caller.id, this.ports.clock.now());
-    const actions = allowedActions(process.kind, role, rights);
+    // An expired pending owner has no role, so allowedActions gives them no acceptOwnership.
+    const actions = allowedActions(process.kind, role, rights, {
+      pendingOwner: isPendingOwner(process, caller.id),
+    });
     if (actions.includes(action)) {
       // Granted by an environment right alone: the caller's own row is not checked by anything else.
       if (role === null && action === "read") await this.healRow(caller.id, process);

@@ -1,6 +1,6 @@
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import { holdingOf } from "./expiry.js";
-import type { Action, Caller, EnvironmentRights, ProcessKind, Role } from "./model.js";
+import type { Action, Caller, EnvironmentRights, OwnershipOffer, ProcessKind, Role } from "./model.js";
 import {
   actionsOfKind,
   allowedActions,
@@ -9,6 +9,7 @@ import {
   environmentRights,
   type Grant,
   grantsOf,
+  isPendingOwner,
 } from "./permissions.js";
 import { rightsOf, type SharingPorts } from "./sharingCore.js";
 
@@ -16,8 +17,13 @@ export type ExplainedAction =
   | { readonly action: Action; readonly granted: true; readonly grants: readonly ExplainedGrant[] }
   | { readonly action: Action; readonly granted: false; readonly denial: Denial };
 
-/** A grant as explained: the role's expiry, the app role's name. */
-export type ExplainedGrant = Grant & { readonly expiresAt?: string; readonly appRole?: string };
+/** A grant as explained: the role's expiry, the app role's name, the offer's time and maker. */
+export type ExplainedGrant = Grant & {
+  readonly expiresAt?: string;
+  readonly appRole?: string;
+  readonly offeredAt?: string;
+  readonly offeredBy?: string;
+};
 
 export interface Explanation {
   readonly processId: string;
@@ -51,7 +57,9 @@ export class ExplainAccess {
     const now = this.ports.clock.now();
     const callerRights = rightsOf(this.ports, caller);
     const own = holdingOf(process, caller.id, now);
-    const callerActions = allowedActions(process.kind, own.role, callerRights);
+    const callerActions = allowedActions(process.kind, own.role, callerRights, {
+      pendingOwner: isPendingOwner(process, caller.id),
+    });
     const self = principalId === caller.id;
     if (!self && !callerActions.includes("viewAccess")) {
       // The conventions of loadAuthorized: unknown is 404, known but lacking the right is 403.
@@ -67,16 +75,22 @@ export class ExplainAccess {
       ? { ...callerRights, source: "token" as const }
       : { ...(await this.directoryRights(principalId)), source: "directory" as const };
     const holding = self ? own : holdingOf(process, principalId, now);
-    const grants = grantsOf(process.kind, holding.role, environment);
+    const grants = grantsOf(process.kind, holding.role, environment, {
+      pendingOwner: isPendingOwner(process, principalId),
+    });
     const explained = actionsOfKind(process.kind).map((action): ExplainedAction => {
       const from = grants.get(action);
       if (from === undefined)
         return {
           action,
           granted: false,
-          denial: denialOf(process.kind, holding.state, holding.storedRole ?? null),
+          denial: denialOf(process.kind, holding.state, holding.storedRole ?? null, action),
         };
-      return { action, granted: true, grants: from.map((grant) => this.detail(grant, holding.expiresAt)) };
+      return {
+        action,
+        granted: true,
+        grants: from.map((grant) => this.detail(grant, holding.expiresAt, process.pendingOwner)),
+      };
     });
     return {
       processId: process.id,
@@ -98,10 +112,15 @@ export class ExplainAccess {
     return environmentRights({ appRoles: user?.appRoles ?? [] }, this.ports.appRoles);
   }
 
-  private detail(grant: Grant, expiresAt: string | undefined): ExplainedGrant {
+  private detail(grant: Grant, expiresAt: string | undefined, offer?: OwnershipOffer): ExplainedGrant {
     switch (grant.source) {
       case "owner":
         return grant;
+      case "pendingOwner":
+        // Why acceptOwnership: the offer that names them, and who made it when.
+        return offer === undefined
+          ? grant
+          : { ...grant, offeredAt: offer.offeredAt, offeredBy: offer.offeredBy };
       case "role":
         return expiresAt === undefined ? grant : { ...grant, expiresAt };
       case "administrator":

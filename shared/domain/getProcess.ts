@@ -8,6 +8,6 @@ export class GetProcess {
 
   async get(caller: Caller, processId: string): Promise<ProcessView> {
     const { process, role, rights } = await this.access.loadAuthorized(caller, processId, "read");
-    return viewOf(process, role, rights);
+    return viewOf(process, role, rights, caller.id);
   }
 }

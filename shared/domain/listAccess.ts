@@ -20,6 +20,8 @@ export interface AccessEntry {
   /** When the role ends; with `expired: true` once it has (until the expiry sweep revokes it). */
   readonly expiresAt?: string;
   readonly expired?: boolean;
+  /** On the holder the owner offered the process to, while the offer waits (issue 14). */
+  readonly ownershipOffer?: { readonly offeredAt: string; readonly offeredBy: string };
 }
 
 /** The owner and every holder, with who they are; administrators hidden on process mining. */
@@ -32,6 +34,7 @@ export class ListAccess {
   async list(caller: Caller, processId: string): Promise<AccessEntry[]> {
     const { process } = await this.access.loadAuthorized(caller, processId, "viewAccess");
     const rows = await this.ports.roles.list(processId);
+    const offer = process.pendingOwner;
     const users = await this.ports.directory.getUsers(rows.map((row) => row.principalId));
     const now = this.ports.clock.now();
     return rows
@@ -62,6 +65,9 @@ export class ListAccess {
           },
           ...(row.expiresAt !== undefined && { expiresAt: row.expiresAt }),
           ...(isExpired(row.expiresAt, now) && { expired: true }),
+          ...(offer?.principalId === row.principalId && {
+            ownershipOffer: { offeredAt: offer.offeredAt, offeredBy: offer.offeredBy },
+          }),
         };
       });
   }

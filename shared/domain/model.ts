@@ -19,6 +19,11 @@ export const actions = [
   "delete",
   "analyze",
   "editDataflow",
+  // Issue 14, ownership transfer: offer or withdraw (the owner), accept or decline (the person
+  // offered), reassign directly (a system administrator, for offboarding).
+  "transferOwnership",
+  "acceptOwnership",
+  "reassignOwnership",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -72,7 +77,19 @@ export interface RoleAssignment {
   readonly invitation: Invitation;
 }
 
-export type AuditOperation = "created" | "granted" | "changed" | "revoked" | "left" | "updated" | "expired";
+export type AuditOperation =
+  | "created"
+  | "granted"
+  | "changed"
+  | "revoked"
+  | "left"
+  | "updated"
+  | "expired"
+  | "ownershipOffered"
+  | "ownershipWithdrawn"
+  | "ownershipDeclined"
+  | "ownershipAccepted"
+  | "ownershipReassigned";
 
 export interface AuditEntry {
   readonly id: string;
@@ -134,6 +151,23 @@ export interface StoredProcess extends Process {
   readonly deleting?: boolean;
   /** When each expiring role ends, by principal (ISO 8601); stored in the same members map entries. */
   readonly expiries?: Readonly<Record<string, string>>;
+  /** An offer of ownership to a current holder, waiting for their answer (issue 14). */
+  readonly pendingOwner?: OwnershipOffer;
+}
+
+/** The owner's offer of the process to a holder; one at a time, a new one replaces it. */
+export interface OwnershipOffer {
+  readonly principalId: string;
+  readonly offeredAt: string;
+  readonly offeredBy: string;
+  /** The offer's email ("" when none was asked for): the sender sends it only while this offer stands. */
+  readonly invitationId: string;
+}
+
+/** What a role write also changes on the process row: the owner, the pending offer (null clears it). */
+export interface ProcessRowChange {
+  readonly ownerId?: string;
+  readonly pendingOwner?: OwnershipOffer | null;
 }
 
 export interface InvitationRecord {

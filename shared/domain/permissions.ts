@@ -26,6 +26,7 @@ export const permissionTable: Readonly<
       "manageAllRecordings",
       "delete",
       "analyze",
+      "transferOwnership",
     ],
     coOwner: [
       "read",
@@ -40,15 +41,28 @@ export const permissionTable: Readonly<
     contributor: ["read", "addRecording"],
   },
   processMining: {
-    owner: ["read", "viewAnalytics", "update", "viewAccess", "share", "delete", "analyze", "editDataflow"],
+    owner: [
+      "read",
+      "viewAnalytics",
+      "update",
+      "viewAccess",
+      "share",
+      "delete",
+      "analyze",
+      "editDataflow",
+      "transferOwnership",
+    ],
     coOwner: ["read", "viewAnalytics", "update", "viewAccess", "share"],
     viewer: ["read", "viewAnalytics"],
   },
 };
 
-/** What an environment-level right adds, per kind: admins own process mining, and may only share task mining. */
+/**
+ * What an environment-level right adds, per kind: admins own process mining, and may only share
+ * task mining, and reassign its owner (offboarding, issue 14: never an offer, so not `transferOwnership`).
+ */
 const administratorActions: Readonly<Record<ProcessKind, readonly Action[]>> = {
-  taskMining: ["share"],
+  taskMining: ["share", "reassignOwnership"],
   processMining: [
     "read",
     "viewAnalytics",
@@ -58,9 +72,17 @@ const administratorActions: Readonly<Record<ProcessKind, readonly Action[]>> = {
     "delete",
     "analyze",
     "editDataflow",
+    "reassignOwnership",
   ],
 };
 const sharePrivilegeActions: readonly Action[] = ["share"];
+/** What the person an ownership offer names may do with it, while they hold a role there. */
+const pendingOwnerActions: readonly Action[] = ["acceptOwnership"];
+
+/** The caller's relation to the process beyond their role: the pending owner of an offer. */
+export interface Relation {
+  readonly pendingOwner?: boolean;
+}
 
 export function rolesOf(kind: ProcessKind): readonly Role[] {
   return Object.keys(permissionTable[kind]) as Role[];
@@ -88,6 +110,7 @@ export function environmentRights(
 export type Grant =
   | { readonly source: "owner" }
   | { readonly source: "role"; readonly role: Role }
+  | { readonly source: "pendingOwner" }
   | { readonly source: "administrator" }
   | { readonly source: "sharePrivilege" };
 
@@ -100,6 +123,7 @@ export function grantsOf(
   kind: ProcessKind,
   role: Role | null,
   rights: EnvironmentRights,
+  relation: Relation = {},
 ): Map<Action, Grant[]> {
   const grants = new Map<Action, Grant[]>();
   const add = (action: Action, grant: Grant): void => {
@@ -109,6 +133,9 @@ export function grantsOf(
     const grant: Grant = role === "owner" ? { source: "owner" } : { source: "role", role };
     for (const action of permissionTable[kind][role] ?? []) add(action, grant);
   }
+  // An offer binds only a current holder: one revoked, left or expired meanwhile cannot take it.
+  if (relation.pendingOwner === true && role !== null)
+    for (const action of pendingOwnerActions) add(action, { source: "pendingOwner" });
   if (rights.isAdministrator)
     for (const action of administratorActions[kind]) add(action, { source: "administrator" });
   if (rights.hasSharePrivilege)
@@ -117,28 +144,43 @@ export function grantsOf(
 }
 
 /** Why an action of the kind is not granted. */
-export type Denial = "revoked" | "expired" | "noRole" | "notARoleOfKind" | "roleDoesNotInclude";
+export type Denial = "revoked" | "expired" | "noRole" | "notARoleOfKind" | "roleDoesNotInclude" | "noOffer";
 
 /** The rule that denies `action` to someone whose membership is `state` (the role they hold, if any). */
 export function denialOf(
   kind: ProcessKind,
   state: "holder" | "owner" | "expired" | "revoked" | "none",
   role: Role | null,
+  action?: Action,
 ): Denial {
   if (state === "revoked" || state === "expired") return state;
   if (role === null) return "noRole";
+  // No role includes accepting ownership: only an offer naming the holder does.
+  if (action !== undefined && pendingOwnerActions.includes(action)) return "noOffer";
   return isRoleOfKind(kind, role) ? "roleDoesNotInclude" : "notARoleOfKind";
 }
 
-/** The actions the table has for a kind (`n/a` ones left out), in the table's order. */
+/**
+ * The actions a kind has (`n/a` ones left out): its roles', a pending owner's and the
+ * administrators', in the table's order.
+ */
 export function actionsOfKind(kind: ProcessKind): Action[] {
-  const some = new Set(rolesOf(kind).flatMap((role) => permissionTable[kind][role] ?? []));
+  const some = new Set([
+    ...rolesOf(kind).flatMap((role) => permissionTable[kind][role] ?? []),
+    ...pendingOwnerActions,
+    ...administratorActions[kind],
+  ]);
   return actions.filter((action) => some.has(action));
 }
 
 /** The actions a caller has on a process of `kind` holding `role` (or none), with its environment rights. */
-export function allowedActions(kind: ProcessKind, role: Role | null, rights: EnvironmentRights): Action[] {
-  const granted = grantsOf(kind, role, rights);
+export function allowedActions(
+  kind: ProcessKind,
+  role: Role | null,
+  rights: EnvironmentRights,
+  relation: Relation = {},
+): Action[] {
+  const granted = grantsOf(kind, role, rights, relation);
   // Keep the table's order so that answers are stable.
   return actions.filter((action) => granted.has(action));
 }
@@ -150,6 +192,14 @@ export function can(
   action: Action,
 ): boolean {
   return allowedActions(kind, role, rights).includes(action);
+}
+
+/** Whether `userId` is named by the process's pending ownership offer. */
+export function isPendingOwner(
+  process: { readonly pendingOwner?: { readonly principalId: string } },
+  userId: string,
+): boolean {
+  return process.pendingOwner?.principalId === userId;
 }
 
 /**

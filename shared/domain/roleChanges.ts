@@ -1,4 +1,4 @@
-import { ConcurrencyError, NotFoundError } from "../errors.js";
+import { BadRequestError, ConcurrencyError, NotFoundError } from "../errors.js";
 import type { Authorized, ProcessAccess } from "./authorization.js";
 import { recordExpiries } from "./expirySweep.js";
 import { newId } from "./ids.js";
@@ -8,6 +8,7 @@ import type {
   Caller,
   InvitationRecord,
   ProcessListEntry,
+  ProcessRowChange,
   RoleWrite,
   StoredProcess,
 } from "./model.js";
@@ -21,6 +22,7 @@ import {
   maxAttempts,
   type SharingPorts,
 } from "./sharingCore.js";
+import { offerVoided } from "./transferOffer.js";
 
 export interface RoleChangeRequest {
   readonly caller: Caller;
@@ -37,6 +39,8 @@ export interface RoleChangeRequest {
    * authorizing (the plan itself re-checks that the role has still expired on the row it commits on).
    */
   readonly asSystem?: boolean;
+  /** What the commit also changes on the process row (an ownership transfer); planned from the same row. */
+  readonly processRow?: (process: StoredProcess) => ProcessRowChange;
 }
 
 /**
@@ -70,6 +74,10 @@ export class RoleChanges {
           await this.putBack(request.processId, touched, planned);
           return planned;
         }
+        const rowChange = { ...offerVoided(process, changes), ...request.processRow?.(process) };
+        // The owner changes only with a transfer: a change planned before one committed must not touch the new owner.
+        if (rowChange.ownerId === undefined && changes.some((c) => c.principalId === process.ownerId))
+          throw new BadRequestError("cannot_share_with_owner", "The owner's role cannot be changed.");
         const members = membersAfter(process, changes);
         const at = this.ports.clock.now().toISOString();
         const writes = changes.map((change) => this.writeFor(request, process, change, at));
@@ -100,7 +108,7 @@ export class RoleChanges {
           );
         }
         try {
-          await this.ports.processes.commitRoleChanges(process, members, writes);
+          await this.ports.processes.commitRoleChanges(process, members, writes, rowChange);
         } catch (error) {
           if (!(error instanceof ConcurrencyError) || attempt >= maxAttempts) throw error;
           await backoff(attempt);

@@ -70,19 +70,22 @@ export class ShareProcess {
         processId,
         action: "share",
         ...(start === 0 && { first }),
+        // Whoever became owner since the first read (a transfer) is refused below, not changed.
         planFor: (current) =>
-          group.map(({ index, principalId }) =>
-            planExpiring(
-              index,
-              principalId,
-              current,
-              request.role,
-              expiresAt,
-              this.ports.clock.now(),
-              "share",
-              noticeAt,
+          group
+            .filter(({ principalId }) => principalId !== current.ownerId)
+            .map(({ index, principalId }) =>
+              planExpiring(
+                index,
+                principalId,
+                current,
+                request.role,
+                expiresAt,
+                this.ports.clock.now(),
+                "share",
+                noticeAt,
+              ),
             ),
-          ),
         sendInvitation: request.sendInvitation,
         ...(request.message !== undefined && { message: request.message }),
       });
@@ -90,9 +93,22 @@ export class ShareProcess {
         const result = results[change.index];
         if (result !== undefined) results[change.index] = { ...result, status: change.status };
       }
+      for (const { index, principalId } of group) {
+        const result = results[index];
+        if (result !== undefined && !planned.some((change) => change.index === index))
+          results[index] = { ...result, ...ownerFailure(principalId) };
+      }
     }
     return results;
   }
+}
+
+function ownerFailure(principalId: string): Pick<ShareResult, "principalId" | "status" | "error"> {
+  return {
+    principalId,
+    status: "failed",
+    error: { code: "cannot_share_with_owner", detail: "The owner's role cannot be granted or changed." },
+  };
 }
 
 export function roleNotAllowed(kind: ProcessKind, role: Role): BadRequestError {

@@ -26,7 +26,7 @@ import type {
   Role,
   StoredProcess,
 } from "./model.js";
-import { allowedActions, environmentRights } from "./permissions.js";
+import { allowedActions, environmentRights, isPendingOwner } from "./permissions.js";
 
 /** What every sharing use case is built from: the ports it talks to, and the app roles' names. */
 export interface SharingPorts {
@@ -61,6 +61,12 @@ export interface ProcessView {
   readonly etag: string;
   readonly myRole: Role | null;
   readonly actions: readonly Action[];
+  /** The ownership offer waiting for an answer, if any (issue 14). */
+  readonly pendingOwner?: {
+    readonly principalId: string;
+    readonly offeredAt: string;
+    readonly offeredBy: string;
+  };
 }
 
 export interface ProcessSummary {
@@ -92,7 +98,13 @@ export function isPastGrace(ports: SharingPorts, writtenAt: string): boolean {
   return ports.clock.now().getTime() - Date.parse(writtenAt) > listRowGraceMs;
 }
 
-export function viewOf(process: StoredProcess, role: Role | null, rights: EnvironmentRights): ProcessView {
+export function viewOf(
+  process: StoredProcess,
+  role: Role | null,
+  rights: EnvironmentRights,
+  callerId?: string,
+): ProcessView {
+  const offer = process.pendingOwner;
   return {
     id: process.id,
     kind: process.kind,
@@ -103,7 +115,16 @@ export function viewOf(process: StoredProcess, role: Role | null, rights: Enviro
     updatedAt: process.updatedAt,
     etag: process.etag,
     myRole: role,
-    actions: allowedActions(process.kind, role, rights),
+    actions: allowedActions(process.kind, role, rights, {
+      pendingOwner: callerId !== undefined && isPendingOwner(process, callerId),
+    }),
+    ...(offer !== undefined && {
+      pendingOwner: {
+        principalId: offer.principalId,
+        offeredAt: offer.offeredAt,
+        offeredBy: offer.offeredBy,
+      },
+    }),
   };
 }
 

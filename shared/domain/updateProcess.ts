@@ -51,7 +51,7 @@ export class UpdateProcess {
           auditEntry(processId, caller, "updated", at),
         );
         if (updated.name !== process.name) await this.renameEverywhere(updated);
-        return viewOf(updated, role, rights);
+        return viewOf(updated, role, rights, caller.id);
       } catch (error) {
         // A role change moved the row's ETag, not the version the client holds: try again.
         if (!(error instanceof ConcurrencyError) || attempt >= maxAttempts) throw conflictOr(error);

@@ -1,4 +1,4 @@
-import type { GrantableRole, ProcessKind } from "../domain/model.js";
+import type { ProcessKind, Role } from "../domain/model.js";
 import { ValidationError } from "../errors.js";
 
 /**
@@ -13,7 +13,8 @@ export const invitationMessageMaxLength = 2000;
 
 export interface InvitationEmailInput {
   readonly process: { readonly id: string; readonly name: string; readonly kind: ProcessKind };
-  readonly role: GrantableRole;
+  /** The role granted; `owner` for an ownership offer (issue 14). */
+  readonly role: Role;
   /** The person who shared, as the directory names them. */
   readonly sharerName: string;
   readonly recipientName?: string;
@@ -34,12 +35,14 @@ interface InvitationWording {
 }
 
 /** The SPEC's invitations table; a kind and role missing here has no invitation. */
-const invitationTable: Readonly<Record<ProcessKind, Partial<Record<GrantableRole, InvitationWording>>>> = {
+const invitationTable: Readonly<Record<ProcessKind, Partial<Record<Role, InvitationWording>>>> = {
   taskMining: {
+    owner: { asks: "take over ownership of the process", page: "process" },
     coOwner: { asks: "help manage the process", page: "process" },
     contributor: { asks: "add new recordings to the process", page: "process" },
   },
   processMining: {
+    owner: { asks: "take over ownership of the process", page: "process" },
     coOwner: { asks: "help manage the process", page: "process" },
     viewer: { asks: "view the analytics of the process", page: "analytics" },
   },

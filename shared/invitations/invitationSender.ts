@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-import type { GrantableRole } from "../domain/model.js";
 import { renderInvitationEmail } from "../email/invitationEmail.js";
 import {
   invitationOperationId,
@@ -11,16 +10,24 @@ import {
   type SendOutcome,
 } from "../email/mailSender.js";
 import { ConcurrencyError } from "../errors.js";
-import type { Clock, Directory, InvitationMessage, PendingInvitation } from "../ports.js";
+import type { Clock, Directory, InvitationMessage } from "../ports.js";
 import type { ProcessStore } from "../storage/processStore.js";
+import {
+  failureReason,
+  floodCheck,
+  type FloodReason,
+  pendingOf,
+  staleReason,
+  truncate,
+} from "./deliveryRules.js";
 import {
   finalStates,
   type InvitationEntry,
   type InvitationLedger,
-  type MailedEntry,
   type RoleInvitation,
   type Settlement,
 } from "./invitationLedger.js";
+import { offerStaleReason } from "./ownershipOffer.js";
 import type { PendingInvitationIndex } from "./pendingInvitations.js";
 import type { SharerQuota } from "./sharerQuota.js";
 
@@ -39,10 +46,6 @@ import type { SharerQuota } from "./sharerQuota.js";
  * Both checks are conditional writes (the claim's `mailed` row, the quota row), so two deliveries
  * at once cannot both pass them.
  */
-
-/** Why an invitation was not sent although nothing failed: the access list's `failureReason`. */
-export const floodReasons = { cooldown: "cooldown", sharerQuota: "sharerQuota" } as const;
-export type FloodReason = (typeof floodReasons)[keyof typeof floodReasons];
 
 export interface InvitationSenderOptions {
   readonly store: ProcessStore;
@@ -77,7 +80,6 @@ export type DeliveryOutcome =
 /** Reads again after a lost race this many times before giving the message back to the queue. */
 const maxRounds = 8;
 const runningChecks = 5;
-const reasonLimit = 500;
 
 export class InvitationSender {
   constructor(private readonly options: InvitationSenderOptions) {}
@@ -134,7 +136,8 @@ export class InvitationSender {
       if (earlier !== "unknown") return await this.settle(invitation, role, earlier, false);
     }
 
-    const stale = staleReason(invitation, role);
+    const stale =
+      invitation.role === "owner" ? offerStaleReason(invitation, process) : staleReason(invitation, role);
     if (stale !== undefined) {
       await ledger.cancel(invitation, stale);
       await this.options.pending.clear(pendingOf(invitation));
@@ -144,7 +147,7 @@ export class InvitationSender {
     let claimed: InvitationEntry;
     if (invitation.status === "sending") claimed = invitation;
     else {
-      const refused = await this.floodCheck(invitation, mailed);
+      const refused = await floodCheck(invitation, mailed, this.options);
       if (refused !== undefined) {
         // One conditional write: a lost race (another delivery claimed it meanwhile) reads again.
         await ledger.settle(invitation, role, { status: "failed", at: this.now(), reason: refused });
@@ -166,7 +169,7 @@ export class InvitationSender {
     const email = renderInvitationEmail(
       {
         process: { id: process.id, name: process.name, kind: process.kind },
-        role: invitation.role as GrantableRole,
+        role: invitation.role,
         sharerName: invitation.sharerName,
         recipientName: recipient.displayName,
         ...(invitation.message !== "" && { message: invitation.message }),
@@ -188,27 +191,6 @@ export class InvitationSender {
       outcome = { status: "failed", operationId, reason: truncate(error.message) };
     }
     return await this.settle(claimed, role, outcome, invitation.status === "sending");
-  }
-
-  /**
-   * The cooldown per (process, person) and the sharer's hourly quota; undefined when the
-   * invitation may go. The quota slot is taken here (idempotent per invitation); the cooldown is
-   * taken by the claim's conditional write of the `mailed` row.
-   */
-  private async floodCheck(
-    invitation: InvitationEntry,
-    mailed: MailedEntry | undefined,
-  ): Promise<FloodReason | undefined> {
-    const now = this.options.clock.now();
-    if (
-      mailed !== undefined &&
-      mailed.invitationId !== invitation.id &&
-      Date.parse(mailed.at) + this.options.cooldownSeconds * 1000 > now.getTime()
-    ) {
-      return floodReasons.cooldown;
-    }
-    const quota = await this.options.quota.take(invitation.sharerId, invitation.id, now);
-    return quota.taken ? undefined : floodReasons.sharerQuota;
   }
 
   /**
@@ -309,28 +291,4 @@ export class InvitationSender {
   private now(): string {
     return this.options.clock.now().toISOString();
   }
-}
-
-function pendingOf(invitation: InvitationEntry): PendingInvitation {
-  return { processId: invitation.processId, invitationId: invitation.id, createdAt: invitation.createdAt };
-}
-
-/** Why an invitation no longer stands: its role was revoked, changed or re-sent since. */
-function staleReason(invitation: InvitationEntry, role: RoleInvitation | undefined): string | undefined {
-  if (role === undefined) return "The role was revoked before the invitation was sent.";
-  if (role.invitationId !== invitation.id || role.role !== invitation.role) {
-    return "The role was changed or the invitation re-sent before it was sent.";
-  }
-  return undefined;
-}
-
-export function failureReason(error: unknown, attempts: number): string {
-  const tries = `${attempts} ${attempts === 1 ? "attempt" : "attempts"}`;
-  if (error instanceof MailServiceUnavailableError)
-    return `The mail service was unavailable after ${tries}: ${error.message}`;
-  return `The invitation could not be sent after ${tries}.`;
-}
-
-function truncate(reason: string): string {
-  return reason.length <= reasonLimit ? reason : `${reason.slice(0, reasonLimit - 1)}…`;
 }

@@ -1,17 +1,10 @@
-import type { Authorized, ProcessAccess as ProcessService } from "../domain/authorization.js";
+import type { ProcessAccess as ProcessService } from "../domain/authorization.js";
 import { newId } from "../domain/ids.js";
-import type { Action, Caller, Page } from "../domain/model.js";
-import { mayChangeRecording, supportsRecordings } from "../domain/permissions.js";
-import {
-  ConcurrencyError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  PreconditionFailedError,
-} from "../errors.js";
+import type { Caller, Page } from "../domain/model.js";
+import { ConcurrencyError, ConflictError, NotFoundError, PreconditionFailedError } from "../errors.js";
 import type { Clock } from "../ports.js";
 import type { Recording } from "./recording.js";
-import { decodePosition, encodePosition } from "./recordingPosition.js";
+import { assertMayChange, authorizeRecordingChange, authorizeRecordings } from "./recordingAccess.js";
 import type { Counter, StoredRecording } from "./recordingRows.js";
 import type { AddRecordingInput, UpdateRecordingInput } from "./recordingSchemas.js";
 import type { RecordingStore } from "./recordingStore.js";
@@ -50,23 +43,27 @@ export class RecordingService {
     return this.options.store;
   }
 
+  /**
+   * One page; `position` is the storage service's own continuation, opened from a token the
+   * HTTP edge sealed for this caller and this process's recordings, and the next one comes back
+   * in `continuationToken` for the edge to seal again.
+   */
   async list(
     caller: Caller,
     processId: string,
     top: number,
-    continuationToken: string | undefined,
+    position: string | undefined,
   ): Promise<Page<Recording>> {
-    const position = decodePosition(continuationToken);
-    await this.authorize(caller, processId, "read");
+    await authorizeRecordings(this.options.processes, caller, processId, "read");
     const page = await this.store.list(processId, top, position);
     const items = page.items.map(publicRecording);
     return page.continuationToken === undefined
       ? { items }
-      : { items, continuationToken: encodePosition(page.continuationToken) };
+      : { items, continuationToken: page.continuationToken };
   }
 
   async get(caller: Caller, processId: string, recordingId: string): Promise<Recording> {
-    await this.authorize(caller, processId, "read");
+    await authorizeRecordings(this.options.processes, caller, processId, "read");
     return publicRecording(await this.existing(processId, recordingId));
   }
 
@@ -89,7 +86,7 @@ export class RecordingService {
       updatedAt: at,
     };
     for (let attempt = 1; ; attempt++) {
-      await this.authorize(caller, processId, "addRecording");
+      await authorizeRecordings(this.options.processes, caller, processId, "addRecording");
       const guard = await this.store.readGuard(processId, caller.id);
       if (guard.roleEtag !== undefined) {
         const counted =
@@ -204,7 +201,7 @@ export class RecordingService {
     recordingId: string,
     ifMatch: string | undefined,
   ): Promise<{ recording: StoredRecording; roleEtag: string; total: Counter; author: Counter } | undefined> {
-    const { actions } = await this.authorizeChange(caller, processId);
+    const { actions } = await authorizeRecordingChange(this.options.processes, caller, processId);
     const guard = await this.store.readGuard(processId, caller.id, recordingId);
     const recording = guard.recording;
     if (recording === undefined) throw recordingNotFound();
@@ -225,55 +222,10 @@ export class RecordingService {
     return { recording, roleEtag: guard.roleEtag, total: guard.total, author };
   }
 
-  /**
-   * Recordings are part of the process: who may not read it may not touch them (a share-only
-   * caller gets 403). A kind without recordings is refused before the action is checked.
-   */
-  private async authorize(caller: Caller, processId: string, action: Action): Promise<Authorized> {
-    const authorized = await this.options.processes.authorize(caller, processId, "read");
-    if (!supportsRecordings(authorized.process.kind)) {
-      throw new ConflictError(
-        "recordings_not_supported",
-        "Only task mining processes have recordings; this is a process mining process.",
-      );
-    }
-    if (!authorized.actions.includes(action)) throw new ForbiddenError("forbidden", refusalFor(action));
-    return authorized;
-  }
-
-  /** Labelling or deleting needs one of the recording actions before the recording is read. */
-  private async authorizeChange(caller: Caller, processId: string): Promise<Authorized> {
-    const authorized = await this.authorize(caller, processId, "read");
-    if (!authorized.actions.some((action) => action === "addRecording" || action === "manageAllRecordings")) {
-      throw new ForbiddenError("forbidden", refusalFor("manageAllRecordings"));
-    }
-    return authorized;
-  }
-
   private async existing(processId: string, recordingId: string): Promise<StoredRecording> {
     const recording = await this.store.get(processId, recordingId);
     if (recording === undefined) throw recordingNotFound();
     return recording;
-  }
-}
-
-function assertMayChange(actions: readonly Action[], recording: StoredRecording, caller: Caller): void {
-  if (!mayChangeRecording(actions, recording.addedBy, caller.id)) {
-    throw new ForbiddenError(
-      "forbidden",
-      "Contributors can label and delete only their own recordings; owners and co-owners manage all.",
-    );
-  }
-}
-
-function refusalFor(action: Action): string {
-  switch (action) {
-    case "addRecording":
-      return "Only owners, co-owners and contributors can add recordings to this process.";
-    case "manageAllRecordings":
-      return "Only owners, co-owners and contributors can label or delete recordings of this process.";
-    default:
-      return "You are not allowed to see the recordings of this process.";
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   InvitationStatus,
   Members,
   MemberState,
+  OwnershipOffer,
   ProcessKind,
   Role,
   StoredProcess,
@@ -55,6 +56,21 @@ export interface ProcessEntity {
   /** The members map, split over `members`, `members1`, `members2`... (64 KiB per property). */
   members: string;
   deleting?: boolean;
+  /** The pending ownership offer ("" or absent when none: a Merge cannot remove a property). */
+  pendingOwnerId?: string;
+  pendingOwnerOfferedAt?: string;
+  pendingOwnerOfferedBy?: string;
+  pendingOwnerInvitationId?: string;
+}
+
+/** The process row's properties for an offer, or the empty ones that clear it. */
+export function offerProperties(offer: OwnershipOffer | null): Record<string, string> {
+  return {
+    pendingOwnerId: offer?.principalId ?? "",
+    pendingOwnerOfferedAt: offer?.offeredAt ?? "",
+    pendingOwnerOfferedBy: offer?.offeredBy ?? "",
+    pendingOwnerInvitationId: offer?.invitationId ?? "",
+  };
 }
 
 /** A role row as stored; the invitation ledger reads and marks its invitation fields. */
@@ -157,6 +173,15 @@ export function toProcess(id: string, entity: TableEntityResult<ProcessEntity>):
     rowEtag: entity.etag,
     ...(entity.deleting === true && { deleting: true }),
     ...(Object.keys(expiries).length > 0 && { expiries }),
+    ...(typeof entity.pendingOwnerId === "string" &&
+      entity.pendingOwnerId !== "" && {
+        pendingOwner: {
+          principalId: entity.pendingOwnerId,
+          offeredAt: entity.pendingOwnerOfferedAt ?? "",
+          offeredBy: entity.pendingOwnerOfferedBy ?? "",
+          invitationId: entity.pendingOwnerInvitationId ?? "",
+        },
+      }),
   };
 }
 

@@ -1,6 +1,14 @@
 import { odata, type TransactionAction } from "@azure/data-tables";
 
-import type { AuditEntry, Members, RoleWrite, StoredProcess } from "../domain/model.js";
+import type {
+  AuditEntry,
+  InvitationRecord,
+  Members,
+  OwnershipOffer,
+  ProcessRowChange,
+  RoleWrite,
+  StoredProcess,
+} from "../domain/model.js";
 import type { ProcessRows } from "../ports.js";
 import {
   auditEntity,
@@ -8,6 +16,7 @@ import {
   definedOnly,
   encodeMembers,
   invitationPrefix,
+  offerProperties,
   partitionOf,
   type ProcessEntity,
   processRowKey,
@@ -118,9 +127,11 @@ export class ProcessStore implements ProcessRows {
     process: StoredProcess,
     members: Members,
     writes: readonly RoleWrite[],
+    row: ProcessRowChange = {},
   ): Promise<void> {
     const partitionKey = partitionOf(process.id);
-    // Every other holder keeps their expiry; each written role gets the write's own (or none).
+    // Every other holder keeps their expiry; each written role gets the write's own (or none): an
+    // ownership transfer's writes carry none, so the new owner's expiry ends with the handover.
     const written = new Set(writes.map((write) => write.principalId));
     const expiries: Record<string, string> = Object.fromEntries(
       Object.entries(process.expiries ?? {}).filter(([id]) => !written.has(id)),
@@ -128,10 +139,14 @@ export class ProcessStore implements ProcessRows {
     for (const write of writes) {
       if (write.role !== null && write.expiresAt !== undefined) expiries[write.principalId] = write.expiresAt;
     }
+    const rowChanges = {
+      ...(row.ownerId !== undefined && { ownerId: row.ownerId }),
+      ...(row.pendingOwner !== undefined && offerProperties(row.pendingOwner)),
+    };
     const actions: TransactionAction[] = [
       [
         "update",
-        { partitionKey, rowKey: processRowKey, ...encodeMembers(members, expiries) },
+        { partitionKey, rowKey: processRowKey, ...encodeMembers(members, expiries), ...rowChanges },
         "Merge",
         { etag: process.rowEtag },
       ],
@@ -160,6 +175,36 @@ export class ProcessStore implements ProcessRows {
           { partitionKey, rowKey: invitationPrefix + safeKey(id), ...definedOnly(invitation) },
         ]);
       }
+    }
+    await conditional(() => this.tables.processes.submitTransaction(actions));
+  }
+
+  /**
+   * An ownership offer made, replaced or cleared (withdrawn, declined): the process row
+   * (conditional on the ETag read), its audit entry and the offer's email, in one transaction.
+   */
+  async commitOwnershipOffer(
+    process: StoredProcess,
+    offer: OwnershipOffer | null,
+    audit: AuditEntry,
+    invitation?: Omit<InvitationRecord, "etag">,
+  ): Promise<void> {
+    const partitionKey = partitionOf(process.id);
+    const actions: TransactionAction[] = [
+      [
+        "update",
+        { partitionKey, rowKey: processRowKey, ...offerProperties(offer) },
+        "Merge",
+        { etag: process.rowEtag },
+      ],
+      ["create", auditEntity(audit)],
+    ];
+    if (invitation !== undefined) {
+      const { id, processId: _processId, ...fields } = invitation;
+      actions.push([
+        "create",
+        { partitionKey, rowKey: invitationPrefix + safeKey(id), ...definedOnly(fields) },
+      ]);
     }
     await conditional(() => this.tables.processes.submitTransaction(actions));
   }

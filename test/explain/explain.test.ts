@@ -4,6 +4,7 @@ import { revokeAccess } from "../../functions/access.js";
 import { explainAccess } from "../../functions/expiry.js";
 import { hourMs, inFuture, share } from "../expiry/support.js";
 import { createProcessAs, MovableClock, startTestApp, type TestApp, users } from "../support/app.js";
+import { transferCalls } from "../transfer/support.js";
 import { actionsOf, expectedGrants, type Kind, type Rights, specTable, specText } from "./permissionTable.js";
 
 let app: TestApp;
@@ -116,7 +117,9 @@ describe("explain about yourself, for every kind, membership and environment rig
       } else {
         expect(entry.granted, entry.action).toBe(false);
         const denial = { expired: "expired", revoked: "revoked", none: "noRole" }[c.state as string];
-        expect(entry.denial).toBe(denial ?? "roleDoesNotInclude");
+        // A role in force never includes accepting ownership: no offer names them here.
+        const holding = entry.action === "acceptOwnership" ? "noOffer" : "roleDoesNotInclude";
+        expect(entry.denial, entry.action).toBe(denial ?? holding);
       }
     }
   });
@@ -215,5 +218,65 @@ describe("explain about someone else", () => {
     app.roundTrips.reset();
     await explain("bob", processes.processMining ?? "", users.bob.id);
     expect(app.roundTrips.kinds()).toEqual(["GET point"]);
+  });
+});
+
+describe("explain and ownership transfer (issue 14)", () => {
+  test("acceptOwnership is granted by the pending offer, named with its time and maker, only while the role is in force", async () => {
+    const id = await createProcessAs(app, "alice", "taskMining");
+    const ends = inFuture(clock.now(), hourMs);
+    await share(app, "alice", id, {
+      role: "contributor",
+      recipients: [{ id: users.bob.id }],
+      expiresAt: ends,
+    });
+    await share(app, "alice", id, { role: "contributor", recipients: [{ id: users.carol.id }] });
+    const offered = await transferCalls(app).offer("alice", id, {
+      principalId: users.bob.id,
+      sendInvitation: false,
+    });
+    expect(offered.status).toBe(200);
+
+    const accept = (body: any) => body.actions.find((entry: any) => entry.action === "acceptOwnership");
+    const bob = await explain("alice", id, users.bob.id);
+    expect(accept(bob.body)).toEqual({
+      action: "acceptOwnership",
+      granted: true,
+      grants: [{ source: "pendingOwner", offeredAt: offered.body.offeredAt, offeredBy: users.alice.id }],
+    });
+    // The rest of bob's actions are what the table (and the transfer rules) give a contributor.
+    for (const entry of bob.body.actions)
+      expect(entry.granted, entry.action).toBe(
+        expectedGrants("taskMining", "contributor", { admin: false, share: false }, entry.action, true)
+          .length > 0,
+      );
+    expect(accept((await explain("alice", id, users.carol.id)).body)).toEqual({
+      action: "acceptOwnership",
+      granted: false,
+      denial: "noOffer",
+    });
+    const alice = await explain("alice", id, users.alice.id);
+    const transfer = alice.body.actions.find((entry: any) => entry.action === "transferOwnership");
+    expect(transfer).toEqual({ action: "transferOwnership", granted: true, grants: [{ source: "owner" }] });
+
+    // The offer still waits on the row, but an expired role is no role: the offer grants nothing.
+    clock.advance(hourMs + 1_000);
+    expect(accept((await explain("alice", id, users.bob.id)).body)).toEqual({
+      action: "acceptOwnership",
+      granted: false,
+      denial: "expired",
+    });
+  });
+
+  test("reassignOwnership comes from the administrator app role, on both kinds", async () => {
+    for (const kind of kinds) {
+      const dave = await explain("alice", processes[kind] ?? "", users.dave.id);
+      const reassign = dave.body.actions.find((entry: any) => entry.action === "reassignOwnership");
+      expect(reassign).toEqual({
+        action: "reassignOwnership",
+        granted: true,
+        grants: [{ source: "administrator", appRole: "Process.Admin" }],
+      });
+    }
   });
 });

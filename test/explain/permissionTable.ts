@@ -52,10 +52,39 @@ export function parseTable(text: string): Record<Kind, Record<string, Record<str
 
 export const table = parseTable(specTable);
 
-/** The actions a kind has at all (`n/a` in every column of the kind: not its action). */
+/**
+ * Issue 14's ownership transfer actions, which the SPEC's table text does not have. Modelled here
+ * explicitly rather than left out: the owner may offer the process (`transferOwnership`); the
+ * person an offer names may accept it while they hold a role in force (`acceptOwnership`, from
+ * the offer, not from a role); a system administrator may reassign the owner of either kind
+ * (`reassignOwnership`). Nothing else grants them: not the share privilege, not the
+ * administrator's "every action" of process mining, not a co-owner's role.
+ */
+export const transferActions = ["transferOwnership", "acceptOwnership", "reassignOwnership"] as const;
+
+/** The actions a kind has at all (`n/a` in every column of the kind: not its action), then the transfer ones. */
 export function actionsOf(kind: Kind): string[] {
   const roles = Object.values(table[kind]);
-  return Object.keys(roles[0] ?? {}).filter((action) => roles.some((cells) => cells[action] !== "n/a"));
+  const fromTable = Object.keys(roles[0] ?? {}).filter((action) =>
+    roles.some((cells) => cells[action] !== "n/a"),
+  );
+  return [...fromTable, ...transferActions];
+}
+
+function transferGrants(
+  role: string | null,
+  rights: Rights,
+  action: string,
+  pendingOwner: boolean,
+): string[] {
+  switch (action) {
+    case "transferOwnership":
+      return role === "owner" ? ["owner"] : [];
+    case "acceptOwnership":
+      return pendingOwner && role !== null ? ["pendingOwner"] : [];
+    default:
+      return rights.admin ? ["administrator"] : [];
+  }
 }
 
 export interface Rights {
@@ -67,7 +96,15 @@ export interface Rights {
  * The SPEC's environment rules: a system administrator has every action on process mining and
  * `share` on task mining; the share privilege adds `share` on either.
  */
-export function expectedGrants(kind: Kind, role: string | null, rights: Rights, action: string): string[] {
+export function expectedGrants(
+  kind: Kind,
+  role: string | null,
+  rights: Rights,
+  action: string,
+  pendingOwner = false,
+): string[] {
+  if ((transferActions as readonly string[]).includes(action))
+    return transferGrants(role, rights, action, pendingOwner);
   const grants: string[] = [];
   if (role !== null && table[kind][role]?.[action] === "✓") grants.push(role === "owner" ? "owner" : "role");
   if (rights.admin && (kind === "processMining" || action === "share")) grants.push("administrator");

@@ -129,6 +129,12 @@ const cases: Case[] = [
     write: { t: "revoke", by: "carol", p: 0, target: "carol" },
   },
   {
+    name: "accept an ownership offer (issue 14)",
+    knownFailure: false,
+    setup: [...setup, { t: "offer", by: "alice", p: 0, target: "carol" }],
+    write: { t: "accept", by: "carol", p: 0 },
+  },
+  {
     name: "delete",
     knownFailure: KNOWN_FINDINGS.deleteNotResumable,
     setup,

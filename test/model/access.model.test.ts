@@ -6,8 +6,8 @@ import { checkModel, type Focus, mainFeatures } from "./property.js";
 
 /**
  * The access core against the reference model (./reference.ts, from SPEC §1–2): random
- * sequences of create, share, change, revoke, leave, delete, rename and recordings by every kind
- * of caller, some at once, each step checked on every answer and everything everyone sees.
+ * sequences of create, share, change, revoke, leave, delete, rename, recordings and ownership
+ * offers and acceptances (issue 14) by every kind of caller, some at once, each step checked on every answer and everything everyone sees.
  * `npm run test:model -- --runs N [--seed S]` runs many more (MODEL_RUNS, MODEL_SEED).
  */
 
@@ -60,6 +60,11 @@ describe(`the access core agrees with the reference model (seed ${seed})`, () =>
       "renameDelete",
       KNOWN_FINDINGS.renameRacingDelete,
       "finding 7: a rename racing a delete does not bring the process back into administrators' lists",
+    ],
+    [
+      "transfer",
+      false,
+      "issue 14: an ownership offer accepted while the owner revokes, shares, changes a role or offers again",
     ],
     [
       "recordingDelete",

@@ -8,6 +8,7 @@ import {
   updateProcess,
 } from "../../functions/processes.js";
 import { addRecording, deleteRecording, listRecordings } from "../../functions/recordings.js";
+import { acceptOwnership, offerOwnership } from "../../functions/transfer.js";
 import { groupId, type MovableClock, processPath, type TestApp, users } from "../support/app.js";
 import type { Pacing, StoragePacing } from "../support/storagePacing.js";
 import {
@@ -181,6 +182,21 @@ export class Harness {
           ...(command.t === "change" && { body: { role: command.role, sendInvitation: false } }),
         });
       }
+      case "offer": {
+        const id = this.processId(state, command.p);
+        return await app.call(offerOwnership, {
+          method: "POST",
+          as: command.by,
+          ...processPath(id, "/transfer"),
+          body: { principalId: users[command.target].id, sendInvitation: false },
+        });
+      }
+      case "accept":
+        return await app.call(acceptOwnership, {
+          method: "POST",
+          as: command.by,
+          ...processPath(this.processId(state, command.p), "/transfer/accept"),
+        });
       case "delete":
         return await app.call(deleteProcess, {
           method: "DELETE",

@@ -119,6 +119,9 @@ function mutation(features: Features): fc.Arbitrary<Command> {
         .map((c) => ({ ...c, target: c.by })),
     },
     { weight: 1, arbitrary: fc.record({ t: fc.constant("delete" as const), by: alias, p }) },
+    // Issue 14: ownership offers and their acceptance.
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("offer" as const), by: alias, p, target: alias }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("accept" as const), by: alias, p }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant("rename" as const), by: alias, p, name }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant("addRecording" as const), by: alias, p }) },
     {
@@ -247,7 +250,62 @@ export function raceScenario(race: Race): fc.Arbitrary<Scenario> {
 }
 
 /** A scenario aimed at one behaviour of a known finding, so that its test fails on the first runs. */
-export type Focus = Race | "duplicateRecipients" | TokenCommand["t"];
+export type Focus = Race | "duplicateRecipients" | TokenCommand["t"] | "transfer";
+
+/**
+ * Issue 14: alice offers her process to a holder, who accepts while alice (or the new owner-to-be)
+ * does something else to the same process: revokes them or someone else, shares, changes a role,
+ * offers it to someone else, leaves; then the new owner uses their rights.
+ */
+function transferScenario(): fc.Arbitrary<Scenario> {
+  const holder = fc.constantFrom<Alias>("bob", "carol", "erin");
+  return fc
+    .record({ kind, to: holder, other: holder, rival: fc.nat({ max: 5 }), late: delay, after: alias })
+    .map(({ kind: k, to, other, rival, late, after }) => {
+      const racing: Command[] = [
+        { t: "revoke", by: "alice", p: 0, target: to },
+        { t: "revoke", by: "alice", p: 0, target: other },
+        {
+          t: "share",
+          by: "alice",
+          p: 0,
+          role: "coOwner",
+          recipients: [
+            { who: to, via: "id" },
+            { who: "dave", via: "id" },
+          ],
+        },
+        { t: "change", by: "alice", p: 0, target: to, role: "coOwner" },
+        { t: "offer", by: "alice", p: 0, target: other },
+        { t: "revoke", by: to, p: 0, target: to },
+      ];
+      return {
+        top: 100,
+        steps: [
+          { t: "create", by: "alice", kind: k, name: "Expense claims" },
+          {
+            t: "share",
+            by: "alice",
+            p: 0,
+            role: k === "taskMining" ? "contributor" : "viewer",
+            recipients: [
+              { who: "bob", via: "id" },
+              { who: "carol", via: "id" },
+              { who: "erin", via: "email" },
+            ],
+          },
+          { t: "offer", by: "alice", p: 0, target: to },
+          {
+            t: "parallel",
+            steps: [{ t: "accept", by: to, p: 0 }, racing[rival]!],
+            delays: [0, late],
+          },
+          { t: "offer", by: to, p: 0, target: "alice" },
+          { t: "accept", by: after, p: 0 },
+        ],
+      };
+    });
+}
 
 export function focusScenario(focus: Focus): fc.Arbitrary<Scenario> {
   switch (focus) {
@@ -287,6 +345,8 @@ export function focusScenario(focus: Focus): fc.Arbitrary<Scenario> {
           ],
         };
       });
+    case "transfer":
+      return transferScenario();
     default:
       return raceScenario(focus);
   }

@@ -17,7 +17,10 @@ export type Action =
   | "manageAllRecordings"
   | "delete"
   | "analyze"
-  | "editDataflow";
+  | "editDataflow"
+  | "transferOwnership"
+  | "acceptOwnership"
+  | "reassignOwnership";
 
 /** The dev users who call: members, the administrator (dave), the guest (erin), the share privilege (frank). */
 export const callers = ["alice", "bob", "carol", "dave", "erin", "frank"] as const;
@@ -38,6 +41,7 @@ const table: Record<Kind, Partial<Record<Role, readonly Action[]>>> = {
       "manageAllRecordings",
       "delete",
       "analyze",
+      "transferOwnership",
     ],
     coOwner: [
       "read",
@@ -52,15 +56,28 @@ const table: Record<Kind, Partial<Record<Role, readonly Action[]>>> = {
     contributor: ["read", "addRecording"],
   },
   processMining: {
-    owner: ["read", "viewAnalytics", "update", "viewAccess", "share", "delete", "analyze", "editDataflow"],
+    owner: [
+      "read",
+      "viewAnalytics",
+      "update",
+      "viewAccess",
+      "share",
+      "delete",
+      "analyze",
+      "editDataflow",
+      "transferOwnership",
+    ],
     coOwner: ["read", "viewAnalytics", "update", "viewAccess", "share"],
     viewer: ["read", "viewAnalytics"],
   },
 };
 
-/** SPEC §1, environment-level rights: an administrator has every action of process mining, only `share` on task mining. */
+/**
+ * SPEC §1, environment-level rights: an administrator has every action of process mining, only
+ * `share` on task mining; on both, issue 14 adds reassigning the owner (offboarding).
+ */
 const administrator: Record<Kind, readonly Action[]> = {
-  taskMining: ["share"],
+  taskMining: ["share", "reassignOwnership"],
   processMining: [
     "read",
     "viewAnalytics",
@@ -70,6 +87,7 @@ const administrator: Record<Kind, readonly Action[]> = {
     "delete",
     "analyze",
     "editDataflow",
+    "reassignOwnership",
   ],
 };
 
@@ -80,8 +98,10 @@ export function roleOfKind(kind: Kind, role: Role): boolean {
   return table[kind][role] !== undefined;
 }
 
-export function actionsOf(kind: Kind, role: Role | null, who: Alias): Action[] {
+export function actionsOf(kind: Kind, role: Role | null, who: Alias, pendingOwner = false): Action[] {
   const granted = new Set<Action>(role === null ? [] : (table[kind][role] ?? []));
+  // Issue 14: the person an offer names may answer it while they hold a role.
+  if (pendingOwner && role !== null) granted.add("acceptOwnership");
   if (administrators.has(who)) for (const action of administrator[kind]) granted.add(action);
   if (sharePrivilege.has(who)) granted.add("share");
   return [...granted].sort();
@@ -97,7 +117,10 @@ export interface ModelProcess {
   readonly id: string;
   readonly kind: Kind;
   name: string;
-  readonly owner: Alias;
+  /** The owner; an accepted ownership offer (issue 14) changes it. */
+  owner: Alias;
+  /** Whom the owner offered the process to, while the offer waits. */
+  pendingOwner?: Alias;
   /** Everyone who ever held a role: their role now, or `revoked`. The owner is `owner`. */
   readonly members: Map<Alias, Role | "revoked">;
   /** Issue 14: when each expiring role ends, on the model's clock (ms). Past it, the role is none. */
@@ -182,7 +205,7 @@ const notFound: Answer = { status: 404, code: "not_found" };
  */
 export function refusal(process: ModelProcess | undefined, who: Alias, action: Action): Answer | undefined {
   if (process === undefined || process.deleted) return notFound;
-  const actions = actionsOf(process.kind, roleNow(process, who), who);
+  const actions = actionsOf(process.kind, roleNow(process, who), who, process.pendingOwner === who);
   if (actions.includes(action)) return undefined;
   if (process.members.get(who) === "revoked" || isExpired(process, who))
     return { status: 403, code: "access_revoked" };
@@ -220,6 +243,8 @@ export type Command =
   | { readonly t: "rename"; readonly by: Alias; readonly p: number; readonly name: string }
   | { readonly t: "addRecording"; readonly by: Alias; readonly p: number }
   | { readonly t: "deleteRecording"; readonly by: Alias; readonly p: number; readonly r: number }
+  | { readonly t: "offer"; readonly by: Alias; readonly p: number; readonly target: Alias }
+  | { readonly t: "accept"; readonly by: Alias; readonly p: number }
   /** Issue 14: the clock moves `tickMs` forward; the expiry sweep runs. */
   | { readonly t: "tick" }
   | { readonly t: "sweep" };
@@ -266,6 +291,8 @@ export function expectation(state: ModelState, command: Command): Expectation {
               if (!isExpired(process, who)) continue;
               process.members.set(who, "revoked");
               process.expiries.delete(who);
+              // The sweep's revocation voids an offer to the expired holder, as any revoke does.
+              if (process.pendingOwner === who) process.pendingOwner = undefined;
             }
           }
         },
@@ -292,6 +319,10 @@ export function expectation(state: ModelState, command: Command): Expectation {
       return expectChange(state, command);
     case "revoke":
       return expectRevoke(state, command);
+    case "offer":
+      return expectOffer(state, command);
+    case "accept":
+      return expectAccept(state, command);
     case "delete": {
       const process = processOf(state, command.p);
       const refused = refusal(process, command.by, "delete");
@@ -473,8 +504,11 @@ function expectRevoke(state: ModelState, command: Extract<Command, { t: "revoke"
   const revoke: Expectation = {
     answers: [{ status: 204 }],
     effect: (next) => {
-      processOf(next, command.p)!.members.set(command.target, "revoked");
-      processOf(next, command.p)!.expiries.delete(command.target);
+      const target = processOf(next, command.p)!;
+      target.members.set(command.target, "revoked");
+      target.expiries.delete(command.target);
+      // Issue 14: an offer binds a current holder; their revoke or leave voids it.
+      if (target.pendingOwner === command.target) target.pendingOwner = undefined;
     },
   };
   if (command.target !== command.by) {
@@ -504,6 +538,47 @@ function expectRevoke(state: ModelState, command: Extract<Command, { t: "revoke"
   const refused = refusal(process, command.by, "read");
   if (refused === undefined || refused.status === 404) return { answers: [notFound] };
   return { answers: [refused, notFound] };
+}
+
+/** Issue 14: the owner offers the process to a current holder; a new offer replaces the one waiting. */
+function expectOffer(state: ModelState, command: Extract<Command, { t: "offer" }>): Expectation {
+  const process = processOf(state, command.p);
+  const refused = refusal(process, command.by, "transferOwnership");
+  if (refused !== undefined) return { answers: [refused] };
+  if (command.target === process!.owner)
+    return { answers: [{ status: 400, code: "cannot_transfer_to_owner" }] };
+  if (roleNow(process!, command.target) === null) return { answers: [{ status: 400, code: "not_a_holder" }] };
+  return {
+    answers: [{ status: 200 }],
+    effect: (next) => (processOf(next, command.p)!.pendingOwner = command.target),
+  };
+}
+
+/**
+ * Issue 14: the person offered takes the process; the owner becomes a co-owner. A pending owner
+ * whose role expired holds none: refused like any revoked holder (403 `access_revoked`).
+ */
+function expectAccept(state: ModelState, command: Extract<Command, { t: "accept" }>): Expectation {
+  const process = processOf(state, command.p);
+  const refused = refusal(process, command.by, "read");
+  if (refused !== undefined) return { answers: [refused] };
+  if (process!.pendingOwner === undefined) return { answers: [{ status: 409, code: "no_ownership_offer" }] };
+  if (process!.pendingOwner !== command.by) return { answers: [{ status: 403, code: "forbidden" }] };
+  // Named, but their role expired (an administrator still reads the process): no role, no offer to take.
+  if (roleNow(process!, command.by) === null) return { answers: [{ status: 403, code: "access_revoked" }] };
+  return {
+    answers: [{ status: 204 }],
+    effect: (next) => {
+      const target = processOf(next, command.p)!;
+      target.members.set(target.owner, "coOwner");
+      target.members.set(command.by, "owner");
+      // An owner never expires: the new owner's expiry ends; the previous owner, co-owner now, has none.
+      target.expiries.delete(command.by);
+      target.expiries.delete(target.owner);
+      target.owner = command.by;
+      target.pendingOwner = undefined;
+    },
+  };
 }
 
 // ---- what everyone sees -----------------------------------------------------------------------
@@ -565,7 +640,11 @@ export function viewOf(
   if (refused !== undefined)
     return { status: refused.status, ...(refused.code !== undefined && { code: refused.code }) };
   const role = roleNow(process, who);
-  return { status: 200, myRole: role, actions: actionsOf(process.kind, role, who) };
+  return {
+    status: 200,
+    myRole: role,
+    actions: actionsOf(process.kind, role, who, process.pendingOwner === who),
+  };
 }
 
 export function liveRecordings(process: ModelProcess): string[] {

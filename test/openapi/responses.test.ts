@@ -20,6 +20,13 @@ import {
   listRecordings,
   updateRecording,
 } from "../../functions/recordings.js";
+import {
+  acceptOwnership,
+  declineOwnership,
+  offerOwnership,
+  reassignOwner,
+  withdrawOwnershipOffer,
+} from "../../functions/transfer.js";
 import { listUsers } from "../../functions/users.js";
 import type { FunctionHandler } from "../../shared/http.js";
 import definition from "../../shared/openapi/openapi.json" with { type: "json" };
@@ -270,6 +277,65 @@ describe("access and audit", () => {
   });
 });
 
+describe("ownership transfer", () => {
+  test("offer, withdraw, decline, accept and an administrator's reassignment answer as documented", async () => {
+    const id = await created("processMining");
+    const params = { id };
+    await call(shareProcess, access, {
+      method: "POST",
+      as: "alice",
+      params,
+      body: { role: "viewer", recipients: [{ id: users.bob.id }], sendInvitation: false },
+    });
+    const transfer = "/processes/{id}/transfer";
+    const offer = () =>
+      call(offerOwnership, transfer, {
+        method: "POST",
+        as: "alice",
+        params,
+        body: { principalId: users.bob.id, sendInvitation: false },
+      });
+    expect((await offer()).status).toBe(200);
+    const pending = await call(getProcess, processItem, { as: "bob", params });
+    expect(pending.body.pendingOwner.principalId).toBe(users.bob.id);
+    const list = await call(listAccess, access, { as: "alice", params });
+    expect(list.body.value.some((entry: { ownershipOffer?: unknown }) => entry.ownershipOffer)).toBe(true);
+    const notHolder = await call(offerOwnership, transfer, {
+      method: "POST",
+      as: "alice",
+      params,
+      body: { principalId: users.carol.id },
+    });
+    expect(notHolder.body.code).toBe("not_a_holder");
+    expect(
+      (await call(withdrawOwnershipOffer, transfer, { method: "DELETE", as: "alice", params })).status,
+    ).toBe(204);
+    const none = await call(acceptOwnership, `${transfer}/accept`, { method: "POST", as: "bob", params });
+    expect(none.body.code).toBe("no_ownership_offer");
+    await offer();
+    expect(
+      (await call(declineOwnership, `${transfer}/decline`, { method: "POST", as: "bob", params })).status,
+    ).toBe(204);
+    await offer();
+    const forged = await call(acceptOwnership, `${transfer}/accept`, { method: "POST", as: "carol", params });
+    expect(forged.status).toBe(404);
+    expect(
+      (await call(acceptOwnership, `${transfer}/accept`, { method: "POST", as: "bob", params })).status,
+    ).toBe(204);
+    const reassigned = await call(reassignOwner, "/processes/{id}/owner", {
+      method: "PUT",
+      as: "dave",
+      params,
+      body: { principalId: users.carol.id },
+    });
+    expect(reassigned.body).toMatchObject({ ownerId: users.carol.id, previousOwnerRole: "coOwner" });
+    const audit = await call(listAudit, "/processes/{id}/audit", { as: "carol", params });
+    expect(audit.body.value.map((entry: { operation: string }) => entry.operation)).toContain(
+      "ownershipReassigned",
+    );
+  });
+});
+
 describe("recordings", () => {
   test("add, list, get, label and delete a recording, and a process mining process's refusal, answer as documented", async () => {
     const id = await created("taskMining");
@@ -406,6 +472,11 @@ describe("scope", () => {
       [resendInvitation, `${holder}/invitation`, "POST"],
       [listAudit, "/processes/{id}/audit", "GET"],
       [explainAccess, `${holder}/explain`, "GET"],
+      [offerOwnership, "/processes/{id}/transfer", "POST"],
+      [withdrawOwnershipOffer, "/processes/{id}/transfer", "DELETE"],
+      [acceptOwnership, "/processes/{id}/transfer/accept", "POST"],
+      [declineOwnership, "/processes/{id}/transfer/decline", "POST"],
+      [reassignOwner, "/processes/{id}/owner", "PUT"],
       [listRecordings, recordings, "GET"],
       [addRecording, recordings, "POST"],
       [getRecording, recording, "GET"],

@@ -158,19 +158,16 @@ describe("paging", () => {
     if (late < firstIds.at(-1)!) expect(rest).not.toContain(late);
   });
 
-  test("a continuation token this service did not issue, top over 100 and unknown parameters are refused", async () => {
+  test("a continuation token this service did not issue is refused as such; top over 100 and unknown parameters as invalid", async () => {
     const id = await teamProcess();
     const forged = Buffer.from(JSON.stringify({ after: "recording|x" })).toString("base64url");
-    for (const query of [
-      `?continuationToken=${forged}`,
-      "?continuationToken=not-ours",
-      "?top=101",
-      "?top=0",
-      "?order=name",
-    ]) {
+    for (const query of [`?continuationToken=${forged}`, "?continuationToken=not-ours"]) {
       const response = await api.list("alice", id, query);
-      expect(response.status, query).toBe(400);
-      expect(response.body.code).toBe("validation_failed");
+      expect([response.status, response.body.code], query).toEqual([400, "invalid_continuation_token"]);
+    }
+    for (const query of ["?top=101", "?top=0", "?order=name"]) {
+      const response = await api.list("alice", id, query);
+      expect([response.status, response.body.code], query).toEqual([400, "validation_failed"]);
     }
   });
 });

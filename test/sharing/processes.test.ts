@@ -59,6 +59,7 @@ describe("create", () => {
         "delete",
         "analyze",
         "editDataflow",
+        "transferOwnership",
       ],
     });
     expect(response.headers.get("location")).toBe(`/api/processes/${response.body.id}`);
@@ -150,6 +151,7 @@ describe("get, update, delete", () => {
       "manageAllRecordings",
       "delete",
       "analyze",
+      "transferOwnership",
     ]);
     expect(response.headers.get("etag")).toBe('"v1"');
   });

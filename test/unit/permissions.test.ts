@@ -25,6 +25,9 @@ manageAllRecordings | yes      | yes        | no             | n/a      | n/a   
 delete              | yes      | yes        | no             | yes      | no         | no
 analyze             | yes      | no         | no             | yes      | no         | no
 editDataflow        | n/a      | n/a        | n/a            | yes      | no         | no
+transferOwnership   | yes      | no         | no             | yes      | no         | no
+acceptOwnership     | no       | no         | no             | no       | no         | no
+reassignOwnership   | no       | no         | no             | no       | no         | no
 `;
 
 const [header, ...rows] = specTable
@@ -88,12 +91,13 @@ describe("environment-level rights", () => {
       "delete",
       "analyze",
       "editDataflow",
+      "reassignOwnership",
     ]);
   });
 
-  test("a system administrator may only share a task mining process they hold no role on", () => {
+  test("a system administrator may only share a task mining process they hold no role on, and reassign its owner", () => {
     const rights = environmentRights(caller(["Process.Admin"]), names);
-    expect(allowedActions("taskMining", null, rights)).toEqual(["share"]);
+    expect(allowedActions("taskMining", null, rights)).toEqual(["share", "reassignOwnership"]);
     expect(knowsProcess("taskMining", null, rights)).toBe(true);
   });
 
@@ -102,6 +106,20 @@ describe("environment-level rights", () => {
     expect(allowedActions("taskMining", null, rights)).toEqual(["share"]);
     expect(allowedActions("processMining", null, rights)).toEqual(["share"]);
     expect(allowedActions("processMining", "viewer", rights)).toEqual(["read", "viewAnalytics", "share"]);
+  });
+
+  test("the person an ownership offer names may accept it only while they hold a role (issue 14)", () => {
+    const offered = { pendingOwner: true };
+    expect(allowedActions("taskMining", "contributor", noRights, offered)).toEqual([
+      "read",
+      "addRecording",
+      "acceptOwnership",
+    ]);
+    expect(allowedActions("processMining", "viewer", noRights, offered)).toContain("acceptOwnership");
+    expect(allowedActions("processMining", null, noRights, offered)).toEqual([]);
+    const admin = environmentRights(caller(["Process.Admin"]), names);
+    expect(allowedActions("processMining", null, admin, offered)).not.toContain("acceptOwnership");
+    expect(allowedActions("taskMining", "viewer", noRights, {})).not.toContain("acceptOwnership");
   });
 
   test("an app role with another name grants nothing", () => {

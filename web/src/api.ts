@@ -16,7 +16,10 @@ export type Action =
   | "manageAllRecordings"
   | "delete"
   | "analyze"
-  | "editDataflow";
+  | "editDataflow"
+  | "transferOwnership"
+  | "acceptOwnership"
+  | "reassignOwnership";
 
 export interface ProcessSummary {
   readonly id: string;
@@ -37,6 +40,12 @@ export interface ProcessDetails {
   readonly updatedAt: string;
   readonly myRole: Role | null;
   readonly actions: readonly Action[];
+  /** An ownership offer waiting for its answer. */
+  readonly pendingOwner?: {
+    readonly principalId: string;
+    readonly offeredAt: string;
+    readonly offeredBy: string;
+  };
 }
 
 export interface AccessEntry {
@@ -51,6 +60,8 @@ export interface AccessEntry {
   /** When the role ends (issue 14); `expired` once it has. */
   readonly expiresAt?: string;
   readonly expired?: boolean;
+  /** On the holder the owner offered the process to, while the offer waits. */
+  readonly ownershipOffer?: { readonly offeredAt: string; readonly offeredBy: string };
 }
 
 export interface User {
@@ -234,6 +245,18 @@ export class ApiClient {
       "POST",
       `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}/invitation`,
     );
+  }
+
+  async offerOwnership(id: string, principalId: string): Promise<void> {
+    await this.call("POST", `/api/processes/${encodeURIComponent(id)}/transfer`, { principalId });
+  }
+
+  async withdrawOwnershipOffer(id: string): Promise<void> {
+    await this.call("DELETE", `/api/processes/${encodeURIComponent(id)}/transfer`);
+  }
+
+  async answerOwnershipOffer(id: string, answer: "accept" | "decline"): Promise<void> {
+    await this.call("POST", `/api/processes/${encodeURIComponent(id)}/transfer/${answer}`);
   }
 
   async searchUsers(search: string): Promise<User[]> {

@@ -20,6 +20,7 @@ export interface Problem {
 const sentences: Readonly<Record<string, string>> = {
   validation_failed: "Some of what you entered isn't valid.",
   malformed_json: "The request couldn't be read. Reload the page and try again.",
+  invalid_continuation_token: "This list can't be continued from here. Reload it to start again.",
   role_not_allowed_for_kind: "That role doesn't exist for this kind of process.",
   groups_not_supported: "Processes can be shared with people only, not with groups.",
   cannot_share_with_owner: "This person owns the process already.",
@@ -28,14 +29,17 @@ const sentences: Readonly<Record<string, string>> = {
   invalid_expiry: "The end of access must be a date in the future, at most one year from now.",
   principal_not_found: "No one in your organization has this address.",
   principal_disabled: "This person's account is disabled.",
+  duplicate_recipient: "This person is already named in this share.",
   share_failed: "Sharing with this person failed. Try again.",
   invalid_token: "Your sign-in has expired. Sign in again.",
   insufficient_scope: "Your sign-in doesn't allow this app to manage processes. Sign in again and consent.",
   forbidden: "You don't have permission to do that.",
   access_revoked: "Your access to this process was removed.",
+  guest_search_restricted: "As a guest, you can only look a person up by their whole email address.",
   not_found: "This process doesn't exist any more, or you don't have access to it.",
   conflict: "Someone else changed this at the same time. Reload and try again.",
   too_many_members: "This process has as many people as it can hold.",
+  too_many_recordings: "There are as many recordings as allowed. Delete some to add more.",
   recordings_not_supported: "Process mining processes don't have recordings.",
   precondition_failed: "Someone else changed this process since you opened it. Reload to see their changes.",
   payload_too_large: "That's too much text to save at once.",
@@ -53,6 +57,9 @@ const sentences: Readonly<Record<string, string>> = {
   signing_keys_unavailable: "Sign-in can't be checked right now. Try again in a moment.",
   mail_service_refused: "The email service refused the invitation.",
   mail_service_unavailable: "The email service is unavailable. Try again later.",
+  cannot_transfer_to_owner: "This person owns the process already.",
+  not_a_holder: "Ownership can be offered only to someone who already has access to the process.",
+  no_ownership_offer: "There's no ownership offer waiting on this process any more.",
 };
 
 const byStatus: Readonly<Record<number, string>> = {

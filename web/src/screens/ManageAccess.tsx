@@ -28,6 +28,7 @@ import { cooldownText, invitationLabel, retryAfterSeconds } from "../logic/invit
 import { type GrantableRole, grantableRoles, roleLabel } from "../logic/roles.js";
 import { personName } from "../logic/text.js";
 import { ErrorBar, errorText } from "./ErrorBar.js";
+import { OwnershipOfferBadge, OwnershipOfferButton } from "./OwnershipOffer.js";
 
 const useStyles = makeStyles({
   body: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
@@ -202,6 +203,7 @@ export function ManageAccessPanel(props: {
                             Guest
                           </Badge>
                         )}
+                        <OwnershipOfferBadge entry={entry} />
                       </div>
                     </TableCell>
                     <TableCell>
@@ -268,18 +270,27 @@ export function ManageAccessPanel(props: {
                           The owner's access can't be changed
                         </Text>
                       ) : canShare || isMe ? (
-                        <Button
-                          size="small"
-                          aria-label={isMe ? "Leave this process" : `Remove ${name}`}
-                          onClick={() => {
-                            act(
-                              api.removeAccess(process.id, entry.principalId),
-                              isMe ? "You left this process." : `${name} no longer has access.`,
-                            );
-                          }}
-                        >
-                          {isMe ? "Leave" : "Remove"}
-                        </Button>
+                        <div className={styles.nameRow}>
+                          <Button
+                            size="small"
+                            aria-label={isMe ? "Leave this process" : `Remove ${name}`}
+                            onClick={() => {
+                              act(
+                                api.removeAccess(process.id, entry.principalId),
+                                isMe ? "You left this process." : `${name} no longer has access.`,
+                              );
+                            }}
+                          >
+                            {isMe ? "Leave" : "Remove"}
+                          </Button>
+                          <OwnershipOfferButton
+                            api={api}
+                            process={process}
+                            entry={entry}
+                            name={name}
+                            act={act}
+                          />
+                        </div>
                       ) : null}
                     </TableCell>
                   </TableRow>

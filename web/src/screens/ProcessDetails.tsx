@@ -40,6 +40,7 @@ import { personName, shortDate } from "../logic/text.js";
 import { navigate } from "../router.js";
 import { ErrorBar, errorText } from "./ErrorBar.js";
 import { ManageAccessPanel } from "./ManageAccess.js";
+import { OwnershipOfferBanner } from "./OwnershipOffer.js";
 import { RecordingsCard } from "./Recordings.js";
 import { SharePanel } from "./SharePanel.js";
 
@@ -221,6 +222,7 @@ export function ProcessDetailsScreen(props: {
           </MessageBarActions>
         </MessageBar>
       )}
+      <OwnershipOfferBanner api={api} process={process} onAnswered={load} />
       <ErrorBar error={error} />
       <div className={styles.cards}>
         <div className={styles.form}>

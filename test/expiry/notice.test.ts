@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 
 import { type InvitationApp, startInvitationApp } from "../invitations/support.js";
 import { createProcessAs, users } from "../support/app.js";
+import { transferCalls } from "../transfer/support.js";
 import { change, hourMs, inFuture, share, sweep } from "./support.js";
 
 let it: InvitationApp;
@@ -79,5 +80,26 @@ describe("notifyBeforeExpiry", () => {
       notifyBeforeExpiry: "one day",
     });
     expect([bad.status, bad.body.code]).toEqual([400, "validation_failed"]);
+  });
+});
+
+describe("notifyBeforeExpiry and ownership transfer (issue 14)", () => {
+  test("no notice to a holder who became the owner before it was due: an owner never expires", async () => {
+    const id = await createProcessAs(it.app, "alice", "processMining");
+    await share(it.app, "alice", id, {
+      role: "coOwner",
+      recipients: [{ id: users.carol.id }],
+      expiresAt: inFuture(it.clock.now(), 2 * dayMs),
+      notifyBeforeExpiry: "PT12H",
+    });
+    const calls = transferCalls(it.app);
+    expect(
+      (await calls.offer("alice", id, { principalId: users.carol.id, sendInvitation: false })).status,
+    ).toBe(200);
+    expect((await calls.accept("carol", id)).status).toBe(204);
+    it.clock.advance(2 * dayMs + 1_000);
+    await sweep();
+    expect(noticesTo(users.carol.email)).toEqual([]);
+    expect((await calls.get("carol", id)).body.myRole).toBe("owner");
   });
 });

@@ -37,6 +37,8 @@ export function OwnershipOfferButton(props: {
 }): React.JSX.Element | null {
   const { api, process, entry, name, act } = props;
   if (!process.actions.includes("transferOwnership") || entry.role === "owner") return null;
+  // An expired role is no role: the API refuses an offer to it (not_a_holder); a waiting one can be withdrawn.
+  if (entry.expired === true && entry.ownershipOffer === undefined) return null;
   if (entry.ownershipOffer !== undefined) {
     return (
       <Button

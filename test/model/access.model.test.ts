@@ -67,6 +67,11 @@ describe(`the access core agrees with the reference model (seed ${seed})`, () =>
       "issue 14: an ownership offer accepted while the owner revokes, shares, changes a role or offers again",
     ],
     [
+      "transferExpiry",
+      false,
+      "issue 14: an offer to a holder whose role ends, accepted before or after it ended (swept or not), then every expiry passes",
+    ],
+    [
       "recordingDelete",
       KNOWN_FINDINGS.recordingDeleteRace,
       "finding 12: of two deletes of one recording, one is 204 and the other 404",

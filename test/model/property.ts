@@ -250,7 +250,64 @@ export function raceScenario(race: Race): fc.Arbitrary<Scenario> {
 }
 
 /** A scenario aimed at one behaviour of a known finding, so that its test fails on the first runs. */
-export type Focus = Race | "duplicateRecipients" | TokenCommand["t"] | "transfer";
+export type Focus = Race | "duplicateRecipients" | TokenCommand["t"] | "transfer" | "transferExpiry";
+
+/**
+ * Issue 14, transfer meets expiry: alice shares with roles that end in 1 or 5 hours, offers the
+ * process to one of those holders, and the clock may pass the 1-hour ones (the sweep may run)
+ * before they accept; then the new owner changes another expiring holder's role and the clock
+ * passes every expiry. An expired holder cannot accept, an owner never expires, and every other
+ * holder's expiry outlives the handover. On a second process (process mining) dave, an
+ * administrator who still reads it, is offered it and tries to accept once his role has ended.
+ */
+function transferExpiryScenario(): fc.Arbitrary<Scenario> {
+  const holder = fc.constantFrom<Alias>("bob", "carol", "dave", "erin");
+  return fc
+    .record({
+      kind,
+      to: holder,
+      other: holder,
+      ends: fc.constantFrom(hourMs, 5 * hourMs),
+      tick: fc.boolean(),
+      sweep: fc.boolean(),
+    })
+    .map(({ kind: k, to, other, ends, tick, sweep }): Scenario => {
+      const role: GrantableRole = k === "taskMining" ? "contributor" : "viewer";
+      const steps: Step[] = [
+        { t: "create", by: "alice", kind: k, name: "Expense claims" },
+        { t: "create", by: "alice", kind: "processMining", name: "Onboarding" },
+        {
+          t: "share",
+          by: "alice",
+          p: 1,
+          role: "viewer",
+          recipients: [{ who: "dave", via: "id" }],
+          expiresIn: ends,
+        },
+        { t: "offer", by: "alice", p: 1, target: "dave" },
+        { t: "share", by: "alice", p: 0, role, recipients: [{ who: to, via: "id" }], expiresIn: ends },
+        {
+          t: "share",
+          by: "alice",
+          p: 0,
+          role,
+          recipients: [{ who: other, via: "id" }],
+          expiresIn: 5 * hourMs,
+        },
+        { t: "offer", by: "alice", p: 0, target: to },
+        ...(tick ? [{ t: "tick" } as const] : []),
+        ...(sweep ? [{ t: "sweep" } as const] : []),
+        { t: "accept", by: to, p: 0 },
+        { t: "change", by: to, p: 0, target: other, role: "coOwner" },
+        { t: "tick" },
+        { t: "tick" },
+        { t: "tick" },
+        { t: "accept", by: "dave", p: 1 },
+        { t: "sweep" },
+      ];
+      return { top: 100, steps };
+    });
+}
 
 /**
  * Issue 14: alice offers her process to a holder, who accepts while alice (or the new owner-to-be)
@@ -347,6 +404,8 @@ export function focusScenario(focus: Focus): fc.Arbitrary<Scenario> {
       });
     case "transfer":
       return transferScenario();
+    case "transferExpiry":
+      return transferExpiryScenario();
     default:
       return raceScenario(focus);
   }

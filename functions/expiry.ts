@@ -3,7 +3,7 @@ import azureFunctions, { type HttpResponseInit, type InvocationContext, type Tim
 import { principalParamsSchema } from "../shared/api.js";
 import { getServices } from "../shared/composition.js";
 import type { ExpiringPosition } from "../shared/domain/listExpiring.js";
-import { invalidContinuationToken } from "../shared/domain/listProcesses.js";
+import { invalidContinuationToken } from "../shared/errors.js";
 import {
   authenticated,
   type AuthenticatedCall,

@@ -1,4 +1,4 @@
-import { BadRequestError } from "../errors.js";
+import { invalidContinuationToken } from "../errors.js";
 import { holdingOf } from "./expiry.js";
 import type { Caller, EnvironmentRights, Page, ProcessKind, ProcessListEntry } from "./model.js";
 import { administratorListsAll } from "./permissions.js";
@@ -8,13 +8,6 @@ import { isPastGrace, type ProcessSummary, rightsOf, type SharingPorts, summaryO
 export type ListPosition =
   | { readonly phase: "own"; readonly token?: string }
   | { readonly phase: "index"; readonly kind: ProcessKind; readonly token?: string };
-
-export function invalidContinuationToken(): BadRequestError {
-  return new BadRequestError(
-    "invalid_continuation_token",
-    "The continuation token is not one this service issued to you for this list.",
-  );
-}
 
 /**
  * The caller's list: one query on their own partition. A process mining administrator also

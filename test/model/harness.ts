@@ -1,5 +1,6 @@
 import { changeRole, revokeAccess, shareProcess } from "../../functions/access.js";
 import { listAccess } from "../../functions/access.js";
+import { explainAccess } from "../../functions/expiry.js";
 import {
   createProcess,
   deleteProcess,
@@ -13,6 +14,7 @@ import { groupId, type MovableClock, processPath, type TestApp, users } from "..
 import type { Pacing, StoragePacing } from "../support/storagePacing.js";
 import {
   accessOf,
+  actionsOf,
   type Alias,
   type Answer,
   answerKey,
@@ -27,6 +29,7 @@ import {
   processOf,
   type Recipient,
   recordingOf,
+  roleNow,
   tickMs,
   viewOf,
 } from "./reference.js";
@@ -388,6 +391,26 @@ export class Harness {
               : { status: got.status, code: got.body?.code };
         }),
       ),
+      // Issue 14: the explanation the owner gets about each person grants exactly what the model
+      // says that person may do (their role, its expiry, an offer, their rights from the directory).
+      ...state.processes
+        .filter((process) => touched.has(process.id))
+        .flatMap((process) =>
+          callers.map(async (who) => {
+            const explained = await this.app.call(explainAccess, {
+              as: process.owner,
+              path: `/api/processes/${process.id}/access/${users[who].id}/explain`,
+              params: { id: process.id, principalId: users[who].id },
+            });
+            view[`explain ${process.id} ${who}`] =
+              explained.status === 200
+                ? (explained.body.actions as { action: string; granted: boolean }[])
+                    .filter((entry) => entry.granted)
+                    .map((entry) => entry.action)
+                    .sort()
+                : `${explained.status} ${explained.body?.code}`;
+          }),
+        ),
     ]);
     return view;
   }
@@ -440,6 +463,9 @@ export function expectedView(state: ModelState, touched: ReadonlySet<string>): V
         seen.status === 200
           ? { status: 200, myRole: seen.myRole, actions: seen.actions }
           : { status: seen.status, code: seen.code };
+      view[`explain ${process.id} ${who}`] = process.deleted
+        ? "404 not_found"
+        : [...actionsOf(process.kind, roleNow(process, who), who, process.pendingOwner === who)].sort();
     }
   }
   return view;

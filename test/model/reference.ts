@@ -169,7 +169,7 @@ function isExpired(process: ModelProcess, who: Alias): boolean {
 /** The clock of the state being judged (set by each entry point below that reads the state). */
 let currentNow = 0;
 
-function roleNow(process: ModelProcess, who: Alias): Role | null {
+export function roleNow(process: ModelProcess, who: Alias): Role | null {
   return isExpired(process, who) ? null : storedRole(process, who);
 }
 

@@ -1,6 +1,17 @@
+import { readFileSync } from "node:fs";
+
 import { describe, expect, test } from "vitest";
 
-import { denialText, type Explanation, explanationLines, grantText } from "../../web/src/logic/explain.js";
+import {
+  actionLabel,
+  type Denial,
+  denialText,
+  type ExplainAction,
+  type ExplainedGrant,
+  type Explanation,
+  explanationLines,
+  grantText,
+} from "../../web/src/logic/explain.js";
 
 /** A contributor on task mining whose role ends, as the API explains them. */
 const contributor: Explanation = {
@@ -134,5 +145,21 @@ describe("an explanation of access in words", () => {
       "They are a system administrator (app role A).",
     ]);
     expect(lines[1]?.reasons).toEqual(["Their role ended Nov 30, 2026."]);
+  });
+
+  test("every action, source and denial the OpenAPI contract lists has words", () => {
+    const spec = JSON.parse(readFileSync("shared/openapi/openapi.json", "utf8")) as {
+      definitions: Record<string, { properties: Record<string, { enum?: string[] }> }>;
+    };
+    const enumOf = (schema: string, property: string): string[] =>
+      spec.definitions[schema]?.properties[property]?.enum ?? [];
+    const actions = enumOf("ExplainedAction", "action");
+    const denials = enumOf("ExplainedAction", "denial");
+    const sources = enumOf("ExplainedGrant", "source");
+    expect(actions.length * denials.length * sources.length).toBeGreaterThan(0);
+    for (const action of actions) expect(actionLabel(action as ExplainAction), action).toMatch(/\w/);
+    for (const denial of denials) expect(denialText(denial as Denial, "viewer"), denial).toMatch(/\w/);
+    for (const source of sources)
+      expect(grantText({ source } as ExplainedGrant, "en-US"), source).toMatch(/\w/);
   });
 });

@@ -1,3 +1,4 @@
+import type { Explanation } from "./logic/explain.js";
 import type { Invitation } from "./logic/invitations.js";
 import { nextPageUrl, type Page } from "./logic/paging.js";
 import { describeProblem, type Problem, toProblem, unreachableSentence } from "./logic/problems.js";
@@ -203,6 +204,12 @@ export class ApiClient {
       `/api/processes/${encodeURIComponent(id)}/access`,
     );
     return answer.body.value;
+  }
+
+  /** Why a person has, or lacks, each action (viewAccess, or about oneself). */
+  async explainAccess(id: string, principalId: string): Promise<Explanation> {
+    const path = `/api/processes/${encodeURIComponent(id)}/access/${encodeURIComponent(principalId)}/explain`;
+    return (await this.call<Explanation>("GET", path)).body;
   }
 
   async share(

@@ -28,6 +28,7 @@ import { cooldownText, invitationLabel, retryAfterSeconds } from "../logic/invit
 import { type GrantableRole, grantableRoles, roleLabel } from "../logic/roles.js";
 import { personName } from "../logic/text.js";
 import { ErrorBar, errorText } from "./ErrorBar.js";
+import { ExplainAccessButton } from "./ExplainAccess.js";
 import { OwnershipOfferBadge, OwnershipOfferButton } from "./OwnershipOffer.js";
 
 const useStyles = makeStyles({
@@ -61,6 +62,8 @@ export function ManageAccessPanel(props: {
   const [notice, setNotice] = useState<string>();
   const [cooldowns, setCooldowns] = useState<Readonly<Record<string, number>>>({});
   const canShare = process.actions.includes("share");
+  // The API explains anyone to a caller with viewAccess, and anyone to themselves.
+  const canExplain = process.actions.includes("viewAccess");
   const roles = grantableRoles(process.kind);
 
   const reload = useCallback(async (): Promise<void> => {
@@ -265,33 +268,43 @@ export function ManageAccessPanel(props: {
                       </div>
                     </TableCell>
                     <TableCell>
-                      {isOwner ? (
-                        <Text size={200} className={styles.muted}>
-                          The owner's access can't be changed
-                        </Text>
-                      ) : canShare || isMe ? (
-                        <div className={styles.nameRow}>
-                          <Button
-                            size="small"
-                            aria-label={isMe ? "Leave this process" : `Remove ${name}`}
-                            onClick={() => {
-                              act(
-                                api.removeAccess(process.id, entry.principalId),
-                                isMe ? "You left this process." : `${name} no longer has access.`,
-                              );
-                            }}
-                          >
-                            {isMe ? "Leave" : "Remove"}
-                          </Button>
-                          <OwnershipOfferButton
+                      <div className={styles.cellStack}>
+                        {(canExplain || isMe) && (
+                          <ExplainAccessButton
                             api={api}
-                            process={process}
-                            entry={entry}
+                            processId={process.id}
+                            principalId={entry.principalId}
                             name={name}
-                            act={act}
                           />
-                        </div>
-                      ) : null}
+                        )}
+                        {isOwner ? (
+                          <Text size={200} className={styles.muted}>
+                            The owner's access can't be changed
+                          </Text>
+                        ) : canShare || isMe ? (
+                          <div className={styles.nameRow}>
+                            <Button
+                              size="small"
+                              aria-label={isMe ? "Leave this process" : `Remove ${name}`}
+                              onClick={() => {
+                                act(
+                                  api.removeAccess(process.id, entry.principalId),
+                                  isMe ? "You left this process." : `${name} no longer has access.`,
+                                );
+                              }}
+                            >
+                              {isMe ? "Leave" : "Remove"}
+                            </Button>
+                            <OwnershipOfferButton
+                              api={api}
+                              process={process}
+                              entry={entry}
+                              name={name}
+                              act={act}
+                            />
+                          </div>
+                        ) : null}
+                      </div>
                     </TableCell>
                   </TableRow>
                 );

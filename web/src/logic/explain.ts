@@ -1,3 +1,4 @@
+import type { Action } from "../api.js";
 import type { Kind, Role } from "./roles.js";
 import { roleLabel } from "./roles.js";
 
@@ -6,20 +7,8 @@ import { roleLabel } from "./roles.js";
  * in words. The API decides; this only says, per action, which rule granted or denied it.
  */
 
-export type ExplainAction =
-  | "read"
-  | "viewAnalytics"
-  | "update"
-  | "viewAccess"
-  | "share"
-  | "addRecording"
-  | "manageAllRecordings"
-  | "delete"
-  | "analyze"
-  | "editDataflow"
-  | "transferOwnership"
-  | "acceptOwnership"
-  | "reassignOwnership";
+/** The actions an explanation covers: every action the API knows. */
+export type ExplainAction = Action;
 
 export type Denial = "revoked" | "expired" | "noRole" | "notARoleOfKind" | "roleDoesNotInclude" | "noOffer";
 

@@ -1,5 +1,5 @@
 import { shareProcess } from "../functions/access.js";
-import { explainAccess } from "../functions/expiry.js";
+import { explainAccess } from "../functions/access.js";
 import { createProcess, getProcess, listProcesses } from "../functions/processes.js";
 import { createServices, useServices } from "../shared/composition.js";
 import { loadConfig } from "../shared/config.js";

@@ -79,6 +79,12 @@ class ShareFailedError extends BadRequestError {
   }
 }
 
+/** Why a person has, or lacks, each action on a process (viewAccess, or about yourself). */
+export const explainAccess = authenticated(async ({ request, caller, services }) => {
+  const { id, principalId } = parseParams(request, principalParamsSchema);
+  return json(200, await services.useCases.explainAccess.explain(caller, id, principalId));
+});
+
 const access = "processes/{id}/access";
 app.http("listAccess", { route: access, methods: ["GET"], authLevel: "anonymous", handler: listAccess });
 app.http("shareProcess", { route: access, methods: ["POST"], authLevel: "anonymous", handler: shareProcess });
@@ -93,6 +99,12 @@ app.http("revokeAccess", {
   methods: ["DELETE"],
   authLevel: "anonymous",
   handler: revokeAccess,
+});
+app.http("explainAccess", {
+  route: `${access}/{principalId}/explain`,
+  methods: ["GET"],
+  authLevel: "anonymous",
+  handler: explainAccess,
 });
 app.http("listAudit", {
   route: "processes/{id}/audit",

@@ -1,25 +1,11 @@
 import azureFunctions, { type HttpResponseInit, type InvocationContext, type Timer } from "@azure/functions";
 
-import { principalParamsSchema } from "../shared/api.js";
 import { getServices } from "../shared/composition.js";
 import type { ExpiringPosition } from "../shared/domain/listExpiring.js";
 import { invalidContinuationToken } from "../shared/errors.js";
-import {
-  authenticated,
-  type AuthenticatedCall,
-  json,
-  openPosition,
-  pageBody,
-  parseParams,
-} from "../shared/http.js";
+import { type AuthenticatedCall, json, openPosition, pageBody } from "../shared/http.js";
 
 const { app } = azureFunctions;
-
-/** Why a person has, or lacks, each action on a process (viewAccess, or about yourself). */
-export const explainAccess = authenticated(async ({ request, caller, services }) => {
-  const { id, principalId } = parseParams(request, principalParamsSchema);
-  return json(200, await services.useCases.explainAccess.explain(caller, id, principalId));
-});
 
 /**
  * `GET /api/processes?expiringWithin=P7D`: the caller's roles that end soon. The window's end is
@@ -61,10 +47,4 @@ export async function sweepExpiredRoles(_timer: Timer, context: InvocationContex
   if (expired > 0 || failed > 0) context.log("Expiry sweep", { expired, settled, failed });
 }
 
-app.http("explainAccess", {
-  route: "processes/{id}/access/{principalId}/explain",
-  methods: ["GET"],
-  authLevel: "anonymous",
-  handler: explainAccess,
-});
 app.timer("sweepExpiredRoles", { schedule: "0 */5 * * * *", handler: sweepExpiredRoles });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { revokeAccess } from "../../functions/access.js";
-import { explainAccess } from "../../functions/expiry.js";
+import { explainAccess } from "../../functions/access.js";
 import { hourMs, inFuture, share } from "../expiry/support.js";
 import { createProcessAs, MovableClock, startTestApp, type TestApp, users } from "../support/app.js";
 import { transferCalls } from "../transfer/support.js";

@@ -1,6 +1,6 @@
 import { changeRole, revokeAccess, shareProcess } from "../../functions/access.js";
 import { listAccess } from "../../functions/access.js";
-import { explainAccess } from "../../functions/expiry.js";
+import { explainAccess } from "../../functions/access.js";
 import {
   createProcess,
   deleteProcess,

@@ -1,8 +1,15 @@
 import azureFunctions from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { changeRole, listAccess, listAudit, revokeAccess, shareProcess } from "../../functions/access.js";
-import { explainAccess, sweepExpiredRoles } from "../../functions/expiry.js";
+import {
+  changeRole,
+  explainAccess,
+  listAccess,
+  listAudit,
+  revokeAccess,
+  shareProcess,
+} from "../../functions/access.js";
+import { sweepExpiredRoles } from "../../functions/expiry.js";
 import { resendInvitation } from "../../functions/invitations.js";
 import { getHealth, getMe } from "../../functions/me.js";
 import { getOpenApiDefinition } from "../../functions/openapi.js";
